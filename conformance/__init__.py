@@ -1,0 +1,1 @@
+"""Conformance suite for Amazon Rekognition AssociateFaces and the user-vector operations."""

@@ -1,0 +1,449 @@
+"""The checks: each judges one response against the model and names the clause it enforces.
+
+Pure functions of (ledger, model, request, outcome). They never call the target
+and never change the model: they return what the model should apply, and the
+state machine applies it. A departure raises the clause's ``Failure`` through
+``Ledger.check``; a reading of an ambiguity is recorded through ``Ledger.observe``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.driver import Outcome
+from conformance.ledger import Ledger
+from conformance.model import CAP, DEFAULT_THRESHOLD, CollectionModel
+from conformance.schemas import validate_response
+
+VALIDATION_CODES = ("InvalidParameterException", "ValidationException")
+# A user that is UPDATING may refuse further changes for a while (ConflictException is in
+# the operations' error lists); the suite lets that pass, with no effect, and retries later.
+BUSY_CODE = "ConflictException"
+
+
+@dataclass(frozen=True)
+class FacesRequest:
+    """An AssociateFaces or DisassociateFaces request, as the machine built it."""
+
+    user_id: str
+    face_ids: list[str]
+    threshold: float | None = None  # None: omitted (AssociateFaces only)
+    token: str | None = None
+
+    def params(self, collection_id: str) -> dict[str, Any]:
+        out: dict[str, Any] = {"CollectionId": collection_id, "UserId": self.user_id,
+                               "FaceIds": list(self.face_ids)}
+        if self.threshold is not None:
+            out["UserMatchThreshold"] = self.threshold
+        if self.token is not None:
+            out["ClientRequestToken"] = self.token
+        return out
+
+    def distinct_faces(self) -> list[str]:
+        return list(dict.fromkeys(self.face_ids))
+
+    @property
+    def has_repeats(self) -> bool:
+        return len(set(self.face_ids)) != len(self.face_ids)
+
+
+def check_schema(ledger: Ledger, clause: str, outcome: Outcome) -> dict[str, Any]:
+    """The response body matches the operation's JSON Schema; returns the body."""
+    body = outcome.body or {}
+    problems = validate_response(outcome.operation, body)
+    ledger.check(clause, not problems,
+                 f"{outcome.operation} response does not match its schema: {'; '.join(problems)}")
+    return body
+
+
+def check_refused(ledger: Ledger, clause: str, outcome: Outcome, codes: tuple[str, ...],
+                  what: str) -> None:
+    ledger.check(clause, outcome.error in codes,
+                 f"{what}: expected {' or '.join(codes)}, got "
+                 f"{outcome.error or 'success ' + _short(outcome.body)}")
+
+
+def check_validation_error(ledger: Ledger, clause: str, outcome: Outcome, what: str) -> None:
+    """A constraint violation is rejected; which of the two codes is an ambiguity."""
+    check_refused(ledger, clause, outcome, VALIDATION_CODES, what)
+    assert outcome.error is not None
+    ledger.observe("AMB-INVALID-CODE", outcome.error, what)
+
+
+def _entries(body: dict[str, Any], ok_key: str, bad_key: str
+             ) -> tuple[list[str], dict[str, dict[str, Any]], list[str]]:
+    done = [e.get("FaceId", "") for e in body.get(ok_key) or []]
+    bad_list = body.get(bad_key) or []
+    bad = {e.get("FaceId", ""): e for e in bad_list}
+    listed = done + [e.get("FaceId", "") for e in bad_list]
+    return done, bad, listed
+
+
+def _check_listing_shape(ledger: Ledger, clause: str, request: FacesRequest,
+                         listed: list[str]) -> None:
+    unrequested = sorted(set(listed) - set(request.face_ids))
+    ledger.check(clause, not unrequested,
+                 f"the response names FaceIds that were not requested: {unrequested}")
+    twice = sorted(f for f, n in Counter(listed).items() if n > 1)
+    ledger.check(clause, not twice, f"FaceIds listed twice or in both lists: {twice}")
+
+
+def _reasons(entry: dict[str, Any]) -> list[str]:
+    reasons = entry.get("Reasons")
+    return list(reasons) if isinstance(reasons, list) else []
+
+
+def _check_other_user_entry(ledger: Ledger, clause: str, model: CollectionModel,
+                            request: FacesRequest, face_id: str, done: list[str],
+                            bad: dict[str, dict[str, Any]], verb: str) -> None:
+    owner = model.owner_of(face_id)
+    ledger.check(clause, face_id not in done,
+                 f"face {face_id} owned by {owner!r} was {verb} for {request.user_id!r}")
+    entry = bad.get(face_id)
+    ledger.check(clause, entry is not None and
+                 "ASSOCIATED_TO_A_DIFFERENT_USER" in _reasons(entry),
+                 f"face {face_id} owned by {owner!r} should be unsuccessful with "
+                 f"ASSOCIATED_TO_A_DIFFERENT_USER, got {entry!r}")
+    assert entry is not None
+    named = entry.get("UserId")
+    ledger.check(clause, named in (owner, request.user_id),
+                 f"the ASSOCIATED_TO_A_DIFFERENT_USER entry for {face_id} names UserId "
+                 f"{named!r}, neither the owner {owner!r} nor the requested user")
+    reading = "owner" if named == owner else "requested"
+    ledger.observe("AMB-OWNER-ID", reading, f"face {face_id} of {owner!r} requested for "
+                   f"{request.user_id!r}, entry names {named!r}")
+
+
+def _check_not_found_entry(ledger: Ledger, clause: str, face_id: str, done: list[str],
+                           bad: dict[str, dict[str, Any]], verb: str) -> None:
+    ledger.check(clause, face_id not in done,
+                 f"face {face_id} is not in the collection but was {verb}")
+    entry = bad.get(face_id)
+    ledger.check(clause, entry is not None and "FACE_NOT_FOUND" in _reasons(entry),
+                 f"face {face_id} is not in the collection: expected an unsuccessful entry "
+                 f"with FACE_NOT_FOUND, got {entry!r}")
+
+
+def check_repeats(ledger: Ledger, request: FacesRequest, outcome: Outcome) -> bool:
+    """AMB-DUP-IDS. True when the request was rejected for its repeats (and is done with)."""
+    if not request.has_repeats:
+        return False
+    if outcome.error in VALIDATION_CODES:
+        ledger.observe("AMB-DUP-IDS", "rejected", f"FaceIds {request.face_ids}")
+        return True
+    if outcome.ok:
+        ledger.observe("AMB-DUP-IDS", "once", f"FaceIds {request.face_ids}")
+    return False
+
+
+def check_status(ledger: Ledger, model: CollectionModel, user_id: str, status: Any,
+                 changed: bool, context: str) -> None:
+    """AF-STATUS on the UserStatus of an AssociateFaces or DisassociateFaces response."""
+    if changed:
+        ledger.check("AF-STATUS", status in ("UPDATING", "ACTIVE"),
+                     f"{context}: after a change UserStatus must be UPDATING or ACTIVE, "
+                     f"got {status!r}")
+        ledger.observe("AMB-STATUS-NOW", str(status), context)
+    else:
+        options = model.status_options(user_id)
+        ledger.check("AF-STATUS", status in options,
+                     f"{context}: nothing changed, so UserStatus must be one of "
+                     f"{sorted(options)}, got {status!r}")
+
+
+@dataclass(frozen=True)
+class AssociateVerdict:
+    associated: list[str]
+    refusals: dict[str, float]  # face -> reported confidence (LOW_MATCH_CONFIDENCE)
+    rejected: bool  # refused whole (error): the machine verifies it had no effect
+    busy: bool = False
+
+
+def judge_associate(ledger: Ledger, model: CollectionModel, request: FacesRequest,
+                    outcome: Outcome) -> AssociateVerdict:
+    user = model.users.get(request.user_id)
+    if user is None:
+        check_refused(ledger, "AF-USER-EXISTS", outcome, ("ResourceNotFoundException",),
+                      f"AssociateFaces on unknown user {request.user_id!r}")
+        return AssociateVerdict([], {}, rejected=True)
+    if check_repeats(ledger, request, outcome):
+        return AssociateVerdict([], {}, rejected=True)
+
+    faces = request.distinct_faces()
+    classes = {f: model.classify(request.user_id, f) for f in faces}
+    candidates = [f for f in faces if classes[f] == "candidate"]
+    held = len(user.faces)
+    crosses = held + len(candidates) > CAP
+    if crosses:
+        ledger.reached("request-crossing-cap" if held < CAP else "request-at-cap")
+
+    if outcome.error == "ServiceQuotaExceededException":
+        ledger.check("AF-CAP-USER", crosses,
+                     f"ServiceQuotaExceededException though the user holds {held} faces and "
+                     f"the request adds at most {len(candidates)}")
+        ledger.observe("AMB-CAP", "exception", f"user at {held}, {len(candidates)} new faces")
+        if held < CAP:
+            ledger.observe("AMB-CAP-CROSS", "refused-whole",
+                           f"user at {held}, {len(candidates)} new faces")
+        return AssociateVerdict([], {}, rejected=True)
+    if outcome.error == BUSY_CODE and user.settling:
+        return AssociateVerdict([], {}, rejected=True, busy=True)
+    ledger.check("AF-ASSOC", outcome.ok,
+                 f"a valid AssociateFaces request was refused: {outcome.error}: "
+                 f"{outcome.message}")
+
+    body = check_schema(ledger, "AF-SHAPE", outcome)
+    done, bad, listed = _entries(body, "AssociatedFaces", "UnsuccessfulFaceAssociations")
+    _check_listing_shape(ledger, "AF-SHAPE", request, listed)
+
+    explicit = request.threshold is not None
+    threshold = request.threshold if request.threshold is not None else DEFAULT_THRESHOLD
+    threshold_clause = "AF-THRESHOLD" if explicit else "AF-THRESHOLD-DEFAULT"
+    refusals: dict[str, float] = {}
+    cap_refused: list[str] = []
+
+    for face_id in faces:
+        kind = classes[face_id]
+        if kind == "own":
+            ledger.check("AF-IGNORE-SAME", face_id not in listed,
+                         f"face {face_id} is already {request.user_id!r}'s and must be ignored, "
+                         f"but the response lists it")
+        elif kind == "other":
+            _check_other_user_entry(ledger, "AF-DIFF-USER", model, request, face_id, done, bad,
+                                    "associated")
+        elif kind == "absent":
+            _check_not_found_entry(ledger, "AF-NOT-FOUND", face_id, done, bad, "associated")
+        elif face_id in bad:
+            entry = bad[face_id]
+            if "LOW_MATCH_CONFIDENCE" in _reasons(entry):
+                refusals[face_id] = _check_low_match(ledger, model, request, face_id, entry,
+                                                     candidates, threshold, threshold_clause)
+            else:
+                cap_refused.append(face_id)
+        else:
+            ledger.check("AF-ASSOC", face_id in done,
+                         f"face {face_id} exists and is unowned, but is in neither list")
+
+    associated = [f for f in candidates if f in done]
+    _check_predictions(ledger, model, request, candidates, associated, threshold,
+                       threshold_clause)
+    _check_cap(ledger, held, candidates, associated, refusals, cap_refused)
+    check_status(ledger, model, request.user_id, body.get("UserStatus"), bool(associated),
+                 f"AssociateFaces of {len(faces)} faces to {request.user_id!r}")
+    return AssociateVerdict(associated, refusals, rejected=False)
+
+
+def _check_low_match(ledger: Ledger, model: CollectionModel, request: FacesRequest,
+                     face_id: str, entry: dict[str, Any], candidates: list[str],
+                     threshold: float, clause: str) -> float:
+    held = len(model.users[request.user_id].faces)
+    if held == 0:
+        first = candidates[0] == face_id
+        ledger.check("AF-THRESHOLD", not first,
+                     f"user {request.user_id!r} has no face, so the threshold does not apply, "
+                     f"but face {face_id} was refused with LOW_MATCH_CONFIDENCE")
+        ledger.observe("AMB-FIRST-BATCH", "matched-in-request",
+                       f"face {face_id} refused in a first batch of {len(candidates)}")
+    confidence = entry.get("Confidence")
+    ledger.check(clause, isinstance(confidence, int | float),
+                 f"LOW_MATCH_CONFIDENCE entry for {face_id} has no numeric Confidence: {entry!r}")
+    assert isinstance(confidence, int | float)
+    ledger.check(clause, threshold > 0,
+                 f"threshold 0 refuses nothing, but {face_id} was refused with "
+                 f"LOW_MATCH_CONFIDENCE (Confidence {confidence})")
+    ledger.check(clause, confidence < threshold,
+                 f"face {face_id} refused with LOW_MATCH_CONFIDENCE at threshold {threshold} "
+                 f"but its Confidence {confidence} is not below it")
+    return float(confidence)
+
+
+def _check_predictions(ledger: Ledger, model: CollectionModel, request: FacesRequest,
+                       candidates: list[str], associated: list[str], threshold: float,
+                       clause: str) -> None:
+    """Metamorphic relations on the threshold, using what the target reported earlier.
+
+    Only the first candidate of a request is predicted: later ones may be matched
+    against faces the same request added.
+    """
+    user = model.users[request.user_id]
+    if not candidates:
+        return
+    first = candidates[0]
+    taken = first in associated
+    persons = model.persons_of(request.user_id)
+    if not persons:
+        _observe_first_batch(ledger, model, request, candidates, associated, threshold)
+        return
+    if threshold >= 100 and model.faces[first].person not in persons:
+        ledger.check(clause, not taken,
+                     f"face {first} shows a person {request.user_id!r} does not hold, yet it was "
+                     f"accepted at threshold 100 (two people never match with confidence 100)")
+    if user.settling:  # the user vector may still be changing: no prediction
+        return
+    known = model.confidence(request.user_id, first)
+    prediction = known.predicts(threshold) if known else None
+    cap_may_refuse = len(user.faces) + len(candidates) > CAP
+    if prediction is True and not cap_may_refuse:
+        ledger.check(clause, taken,
+                     f"face {first} matched {request.user_id!r} earlier ({known}) so it must be "
+                     f"accepted at threshold {threshold}, but was not")
+    elif prediction is False:
+        ledger.check(clause, not taken,
+                     f"face {first} was refused for {request.user_id!r} with Confidence "
+                     f"{known.exact if known else '?'} so it must be refused at threshold "
+                     f"{threshold}, but was accepted")
+
+
+def _observe_first_batch(ledger: Ledger, model: CollectionModel, request: FacesRequest,
+                         candidates: list[str], associated: list[str],
+                         threshold: float) -> None:
+    """AMB-FIRST-BATCH "no-threshold" shows only where matching would surely have refused:
+    at threshold 100, a later face of another person than the first."""
+    if threshold < 100 or not associated or associated[0] != candidates[0]:
+        return
+    first_person = model.faces[candidates[0]].person
+    for face_id in candidates[1:]:
+        if model.faces[face_id].person != first_person and face_id in associated:
+            ledger.observe("AMB-FIRST-BATCH", "no-threshold",
+                           f"first batch of {len(candidates)} to {request.user_id!r} at 100")
+            return
+
+
+def _check_cap(ledger: Ledger, held: int, candidates: list[str], associated: list[str],
+               refusals: dict[str, float], cap_refused: list[str]) -> None:
+    after = held + len(associated)
+    ledger.check("AF-CAP-USER", after <= CAP,
+                 f"the user held {held} faces and {len(associated)} more were associated: "
+                 f"{after} is over the cap of {CAP}")
+    if after == CAP:
+        ledger.reached("user-at-100")
+    elif after == CAP - 1:
+        ledger.reached("user-at-99")
+    if not cap_refused:
+        return
+    eligible = len(candidates) - len(refusals)
+    ledger.check("AF-ASSOC", held + eligible > CAP,
+                 f"faces {cap_refused} are unowned and passed the threshold but were refused "
+                 f"though the user holds only {held} faces")
+    ledger.observe("AMB-CAP", "unsuccessful-entries", f"user at {held}, {eligible} new faces")
+    if held < CAP:
+        reading = "filled-to-cap" if associated else "refused-whole"
+        ledger.observe("AMB-CAP-CROSS", reading, f"user at {held}, {eligible} new faces")
+    ledger.reached("cap-refusal")
+
+
+@dataclass(frozen=True)
+class DisassociateVerdict:
+    released: list[str]
+    rejected: bool
+    busy: bool = False
+
+
+def judge_disassociate(ledger: Ledger, model: CollectionModel, request: FacesRequest,
+                       outcome: Outcome) -> DisassociateVerdict:
+    user = model.users.get(request.user_id)
+    if user is None:
+        check_refused(ledger, "DF-USER-EXISTS", outcome, ("ResourceNotFoundException",),
+                      f"DisassociateFaces on unknown user {request.user_id!r}")
+        return DisassociateVerdict([], rejected=True)
+    if check_repeats(ledger, request, outcome):
+        return DisassociateVerdict([], rejected=True)
+    if outcome.error == BUSY_CODE and user.settling:
+        return DisassociateVerdict([], rejected=True, busy=True)
+    ledger.check("DF-RELEASE", outcome.ok,
+                 f"a valid DisassociateFaces request was refused: {outcome.error}: "
+                 f"{outcome.message}")
+    body = check_schema(ledger, "DF-SHAPE", outcome)
+    done, bad, listed = _entries(body, "DisassociatedFaces", "UnsuccessfulFaceDisassociations")
+    _check_listing_shape(ledger, "DF-SHAPE", request, listed)
+
+    released = []
+    for face_id in request.distinct_faces():
+        kind = model.classify(request.user_id, face_id)
+        if kind == "own":
+            ledger.check("DF-RELEASE", face_id in done and face_id not in bad,
+                         f"face {face_id} is {request.user_id!r}'s and must be in "
+                         f"DisassociatedFaces")
+            released.append(face_id)
+        elif kind == "other":
+            _check_other_user_entry(ledger, "DF-DIFF-USER", model, request, face_id, done, bad,
+                                    "disassociated")
+        elif kind == "absent":
+            _check_not_found_entry(ledger, "DF-NOT-FOUND", face_id, done, bad, "disassociated")
+        else:
+            ledger.check("DF-NOT-FOUND", face_id not in done,
+                         f"face {face_id} belongs to no user but was reported disassociated")
+            entry = bad.get(face_id)
+            if entry is None:
+                ledger.observe("AMB-DF-UNOWNED", "ignored", f"unowned face {face_id}")
+            else:
+                ledger.check("DF-NOT-FOUND", "FACE_NOT_FOUND" in _reasons(entry),
+                             f"unowned face {face_id}: expected FACE_NOT_FOUND, got {entry!r}")
+                ledger.observe("AMB-DF-UNOWNED", "face-not-found", f"unowned face {face_id}")
+
+    status = body.get("UserStatus")
+    emptied = bool(released) and not (user.faces - set(released))
+    if emptied and status == "CREATED":
+        ledger.check("AF-STATUS", True, "")
+    else:
+        check_status(ledger, model, request.user_id, status, bool(released),
+                     f"DisassociateFaces of {len(request.face_ids)} faces from "
+                     f"{request.user_id!r}")
+    return DisassociateVerdict(released, rejected=False)
+
+
+def judge_delete_faces(ledger: Ledger, model: CollectionModel, face_ids: list[str],
+                       outcome: Outcome) -> list[str]:
+    """DEL-OWNED and DEL-FACES; returns the faces the model should delete."""
+    ledger.check("DEL-FACES", outcome.ok,
+                 f"DeleteFaces was refused: {outcome.error}: {outcome.message}")
+    body = check_schema(ledger, "SCHEMA", outcome)
+    deleted = list(body.get("DeletedFaces") or [])
+    bad = {e.get("FaceId"): e for e in body.get("UnsuccessfulFaceDeletions") or []}
+    gone = []
+    for face_id in dict.fromkeys(face_ids):
+        face = model.faces.get(face_id)
+        if face is not None and face.owner is not None:
+            entry = bad.get(face_id)
+            ledger.check("DEL-OWNED", face_id not in deleted,
+                         f"face {face_id} belongs to {face.owner!r} but DeleteFaces deleted it")
+            ledger.check("DEL-OWNED", entry is not None and
+                         "ASSOCIATED_TO_AN_EXISTING_USER" in _reasons(entry),
+                         f"face {face_id} belongs to {face.owner!r}: expected an "
+                         f"ASSOCIATED_TO_AN_EXISTING_USER entry, got {entry!r}")
+        elif face is not None:
+            ledger.check("DEL-FACES", face_id in deleted,
+                         f"unowned face {face_id} was not in DeletedFaces")
+            gone.append(face_id)
+        else:
+            ledger.check("DEL-FACES", face_id not in deleted,
+                         f"face {face_id} is not in the collection but DeleteFaces says it "
+                         f"deleted it")
+            entry = bad.get(face_id)
+            if entry is None:
+                ledger.observe("AMB-DEL-UNKNOWN", "ignored", f"absent face {face_id}")
+            else:
+                ledger.check("DEL-FACES", "FACE_NOT_FOUND" in _reasons(entry),
+                             f"absent face {face_id}: expected FACE_NOT_FOUND, got {entry!r}")
+                ledger.observe("AMB-DEL-UNKNOWN", "face-not-found", f"absent face {face_id}")
+    return gone
+
+
+def same_response(first: dict[str, Any], second: dict[str, Any]) -> bool:
+    """Equal bodies, ignoring the order of list items (a replay may list them in any order)."""
+    return bool(_canonical(first) == _canonical(second))
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return sorted((_canonical(v) for v in value), key=repr)
+    return value
+
+
+def _short(body: dict[str, Any] | None, limit: int = 160) -> str:
+    text = repr(body)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,246 @@
+"""The one door between the suite and a target: every API call goes through ``Driver.call``.
+
+It keeps the safety promise (the suite only touches collections it created),
+counts calls against the budget, keeps the call log that reproducers are made
+from, captures the raw JSON body so schemas are checked on what the server
+sent, and turns transport trouble into suite errors, never into findings.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore import xform_name
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+from conformance.errors import (
+    BudgetExhausted,
+    SafetyViolation,
+    SuiteError,
+    TargetUnreachable,
+    TargetUnsupported,
+    TransportError,
+)
+
+# Error codes and HTTP statuses with which servers say "I do not have this operation".
+UNSUPPORTED_CODES = frozenset({
+    "UnknownOperationException", "InvalidAction", "NotImplemented", "NotImplementedError",
+    "UnsupportedOperation", "InvalidOperation",
+})
+UNSUPPORTED_STATUSES = frozenset({404, 405, 501})
+THROTTLING_CODES = frozenset({"ThrottlingException", "ProvisionedThroughputExceededException"})
+
+
+class RunAborted(BaseException):
+    """Stops a run at once. A BaseException so Hypothesis does not try to shrink it."""
+
+    def __init__(self, error: SuiteError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+@dataclass(frozen=True)
+class Outcome:
+    operation: str
+    params: dict[str, Any]
+    body: dict[str, Any] | None  # the JSON the server sent, for a success
+    error: str | None  # the AWS error code, for a refusal
+    message: str
+    http_status: int
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class CallLogEntry:
+    operation: str
+    params: dict[str, Any]  # images replaced by a description (see ``note``)
+    outcome: dict[str, Any]  # {"body": ...} or {"error": code, "message": ...}
+    raw_client: bool
+    note: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"operation": self.operation, "params": self.params, "outcome": self.outcome,
+                "raw_client": self.raw_client, "note": self.note}
+
+
+class Driver:
+    def __init__(self, checked_client: Any, raw_client: Any, *, resource_prefix: str,
+                 call_budget: int | None = None) -> None:
+        self._clients = {False: checked_client, True: raw_client}
+        self.resource_prefix = resource_prefix
+        self.call_budget = call_budget
+        self.created_collections: list[str] = []
+        self.calls: Counter[str] = Counter()
+        self.log: list[CallLogEntry] = []
+        self.cleanup_errors: list[str] = []
+        self._lock = threading.Lock()
+        self._raw = threading.local()
+        for client in (checked_client, raw_client):
+            client.meta.events.register("after-call.rekognition", self._keep_raw_body)
+
+    # --- the door ----------------------------------------------------------------------
+
+    def call(self, operation: str, params: dict[str, Any], *, raw_client: bool = False,
+             note: dict[str, Any] | None = None) -> Outcome:
+        self._guard(operation, params)
+        with self._lock:
+            if self.call_budget is not None and self.calls.total() >= self.call_budget:
+                raise RunAborted(BudgetExhausted(
+                    f"the call budget of {self.call_budget} API calls is spent"))
+            self.calls[operation] += 1
+        client = self._clients[raw_client]
+        self._raw.body = None
+        try:
+            parsed = getattr(client, xform_name(operation))(**params)
+            outcome = Outcome(operation, params, self._body(parsed), None, "", 200)
+            self._count_retries(parsed)
+        except ClientError as exc:
+            outcome = self._refusal(operation, params, exc)
+        except (EndpointConnectionError, ConnectTimeoutError) as exc:
+            raise RunAborted(TargetUnreachable(f"cannot reach the target: {exc}")) from None
+        except (ReadTimeoutError, ConnectionClosedError) as exc:
+            raise RunAborted(TransportError(f"{operation}: the connection failed: {exc}")) from None
+        with self._lock:
+            self.log.append(CallLogEntry(operation, _describe_params(params, note),
+                                         _describe_outcome(outcome), raw_client, note or {}))
+        return outcome
+
+    def create_collection(self, collection_id: str) -> None:
+        if not collection_id.startswith(self.resource_prefix):
+            raise RunAborted(SafetyViolation(
+                f"refusing to create {collection_id!r}: outside the run's prefix"))
+        outcome = self.call("CreateCollection", {"CollectionId": collection_id})
+        if not outcome.ok:
+            raise RunAborted(TransportError(
+                f"CreateCollection {collection_id!r} failed: {outcome.error}: {outcome.message}"))
+        with self._lock:
+            self.created_collections.append(collection_id)
+
+    def delete_collection(self, collection_id: str) -> str | None:
+        """Delete a collection this run created; the error text if that failed."""
+        try:
+            outcome = self.call("DeleteCollection", {"CollectionId": collection_id})
+        except RunAborted as aborted:
+            return f"cleanup of {collection_id}: {aborted.error}"
+        with self._lock:
+            if collection_id in self.created_collections:
+                self.created_collections.remove(collection_id)
+        if outcome.ok or outcome.error == "ResourceNotFoundException":
+            return None
+        return f"cleanup of {collection_id}: {outcome.error}: {outcome.message}"
+
+    def cleanup(self) -> list[str]:
+        """Delete every collection this run created and has not deleted yet."""
+        saved_budget, self.call_budget = self.call_budget, None  # cleanup is never skipped
+        try:
+            errors = [self.delete_collection(c) for c in list(self.created_collections)]
+        finally:
+            self.call_budget = saved_budget
+        return [e for e in errors if e]
+
+    def log_mark(self) -> int:
+        return len(self.log)
+
+    # --- internals ---------------------------------------------------------------------
+
+    def _guard(self, operation: str, params: dict[str, Any]) -> None:
+        """The safety property: no request may name a collection the run did not create.
+
+        Probes of unknown or malformed collections carry the run's prefix, so they
+        cannot name anything that belongs to someone else either.
+        """
+        collection = params.get("CollectionId")
+        if operation == "ListCollections":
+            raise RunAborted(SafetyViolation("the suite never lists the account's collections"))
+        if not isinstance(collection, str) or not collection.startswith(self.resource_prefix):
+            raise RunAborted(SafetyViolation(
+                f"refusing {operation} on {collection!r}: not a collection of this run "
+                f"(prefix {self.resource_prefix!r})"))
+        if operation == "DeleteCollection" and collection not in self.created_collections:
+            raise RunAborted(SafetyViolation(
+                f"refusing to delete {collection!r}: this run did not create it"))
+
+    def _keep_raw_body(self, http_response: Any = None, **_: Any) -> None:
+        if http_response is not None:
+            self._raw.body = http_response.content
+
+    def _body(self, parsed: dict[str, Any]) -> dict[str, Any]:
+        raw = getattr(self._raw, "body", None)
+        if raw:
+            try:
+                decoded = json.loads(raw)
+            except ValueError:
+                raise RunAborted(TransportError("the target answered with a body that is "
+                                                "not JSON")) from None
+            if isinstance(decoded, dict):
+                return decoded
+        return {k: v for k, v in parsed.items() if k != "ResponseMetadata"}
+
+    def _count_retries(self, parsed: dict[str, Any]) -> None:
+        retries = parsed.get("ResponseMetadata", {}).get("RetryAttempts", 0)
+        if retries:
+            with self._lock:
+                self.calls["retries"] += retries
+
+    def _refusal(self, operation: str, params: dict[str, Any], exc: ClientError) -> Outcome:
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+        self._count_retries(exc.response)
+        if code in UNSUPPORTED_CODES or status in UNSUPPORTED_STATUSES:
+            raise RunAborted(TargetUnsupported(
+                f"the target does not implement {operation} ({code or 'HTTP ' + str(status)})"))
+        if code in THROTTLING_CODES:
+            with self._lock:
+                self.calls["throttled"] += 1
+            raise RunAborted(TransportError(
+                f"{operation}: still throttled ({code}) after the client's retries"))
+        if status >= 500:
+            raise RunAborted(TransportError(
+                f"{operation}: the target failed with HTTP {status} {code} after retries"))
+        return Outcome(operation, params, None, code, str(error.get("Message", "")), status)
+
+
+def _describe_params(params: dict[str, Any], note: dict[str, Any] | None) -> dict[str, Any]:
+    out = dict(params)
+    if "Image" in out:
+        out["Image"] = {"Bytes": f"<{(note or {}).get('image', 'image')}>"}
+    return out
+
+
+def _describe_outcome(outcome: Outcome) -> dict[str, Any]:
+    if outcome.ok:
+        return {"body": outcome.body}
+    return {"error": outcome.error, "message": outcome.message}
+
+
+def poll(predicate: Any, timeout: float, *, first_delay: float = 0.02,
+         max_delay: float = 1.0) -> bool:
+    """Call ``predicate`` until it is true or ``timeout`` seconds pass; back off between calls.
+
+    The settle checks use this instead of sleeping blindly: a fast target costs
+    one call, a slow one is given exactly its timeout and no more.
+    """
+    deadline = time.monotonic() + timeout
+    delay = first_delay
+    while True:
+        if predicate():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 2, max_delay)

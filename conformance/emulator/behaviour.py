@@ -1,0 +1,122 @@
+"""How the reference emulator behaves: the readings it takes, its timing, and seeded deviations.
+
+The default ``Behaviour()`` is the implementation we would ship if we were AWS:
+every clause of the register, and the readings AWS has published where it has
+published one. Legal variants change ``readings`` or ``settle_seconds``;
+mutants (``conformance.mutants``) add one name from ``DEVIATIONS``; fault
+injection (``throttle_every``, ``fault_every``) imitates a live service's
+transport so the suite's retries can be tested without AWS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from conformance.clauses import AMBIGUITIES
+
+DEFAULT_READINGS: Mapping[str, str] = MappingProxyType({
+    "AMB-CAP": "exception",
+    "AMB-CAP-CROSS": "refused-whole",
+    "AMB-OWNER-ID": "owner",
+    "AMB-STATUS-NOW": "UPDATING",
+    "AMB-FIRST-BATCH": "no-threshold",
+    "AMB-DUP-IDS": "once",
+    "AMB-INVALID-CODE": "InvalidParameterException",
+    "AMB-EMPTY-AGAIN": "CREATED",
+    "AMB-TOKEN-SCOPE": "per-operation",
+    "AMB-DF-UNOWNED": "face-not-found",
+    "AMB-DEL-UNKNOWN": "face-not-found",
+})
+
+# Seeded deviations, each breaking one clause in a way emulator authors really do.
+# name -> what the emulator then does. The clause each breaks is in conformance.mutants.
+DEVIATIONS: Mapping[str, str] = MappingProxyType({
+    "move-owned-face": "AssociateFaces moves a face owned by another user to the requesting user",
+    "report-already-associated": "a face already associated to this user is reported again in "
+    "AssociatedFaces",
+    "accept-unknown-user": "AssociateFaces on an unknown UserId creates the user and associates",
+    "unknown-collection-not-found-entries": "AssociateFaces on an unknown collection answers "
+    "every face FACE_NOT_FOUND instead of ResourceNotFoundException",
+    "drop-unknown-face": "a FaceId absent from the collection is silently left out of both lists",
+    "unknown-user-wrong-code": "AssociateFaces on an unknown UserId answers "
+    "InvalidParameterException instead of ResourceNotFoundException",
+    "threshold-ignored": "UserMatchThreshold is never applied",
+    "threshold-on-empty-user": "the threshold is applied to a user with no face (every face "
+    "refused at a threshold above 0)",
+    "low-confidence-reports-threshold": "a LOW_MATCH_CONFIDENCE entry reports the threshold as "
+    "its Confidence instead of the match confidence",
+    "default-threshold-50": "an omitted UserMatchThreshold means 50, not 75",
+    "zero-threshold-is-default": "a UserMatchThreshold of 0 is read as absent (falsy default) "
+    "and 75 applies",
+    "threshold-range-unchecked": "a UserMatchThreshold outside 0..100 is accepted",
+    "cap-off-by-one": "a user may hold 101 faces",
+    "cap-checked-per-request": "the cap is checked once per request, against the count before "
+    "the request, so a request may carry a user past 100",
+    "refusal-not-rolled-back": "a request refused with ServiceQuotaExceededException keeps the "
+    "faces it associated before the refusal",
+    "request-max-unchecked": "more than 100 FaceIds in one request are accepted",
+    "faceid-pattern-unchecked": "a malformed FaceId is answered FACE_NOT_FOUND instead of being "
+    "rejected",
+    "userid-length-unchecked": "a UserId longer than 128 characters is accepted",
+    "token-pattern-unchecked": "a ClientRequestToken outside its pattern is accepted",
+    "missing-user-status": "the AssociateFaces response has no UserStatus",
+    "confidence-as-string": "Confidence in an unsuccessful entry is a string",
+    "echo-duplicate-face": "a FaceId repeated in the request is listed twice in AssociatedFaces",
+    "status-never-settles": "UserStatus stays UPDATING forever after a change",
+    "new-user-active": "a new user lists as ACTIVE instead of CREATED",
+    "token-cached-without-params": "a token's cached response is replayed even when the "
+    "parameters differ",
+    "token-replayed-against-today": "a replayed token re-executes the request against the "
+    "current state instead of returning the first response",
+    "dedupe-without-token": "identical requests are deduplicated by their parameters, so two "
+    "calls without a token count as one",
+    "mismatch-wrong-code": "a token reused with other parameters answers ConflictException "
+    "instead of IdempotentParameterMismatchException",
+    "no-lock": "requests are served without the backend lock, with a window between check and "
+    "act",
+    "df-releases-other-users-face": "DisassociateFaces releases a face owned by another user",
+    "df-drop-unknown-face": "DisassociateFaces leaves an unknown FaceId out of both lists",
+    "df-no-release": "DisassociateFaces reports success but the face stays owned",
+    "df-unknown-user-ok": "DisassociateFaces on an unknown UserId answers with empty lists",
+    "cu-overwrite-existing": "CreateUser on an existing UserId succeeds and empties the user",
+    "cu-replay-conflict": "replaying CreateUser with the same token answers ConflictException",
+    "du-keeps-faces-owned": "DeleteUser leaves the user's faces owned by the deleted user",
+    "du-unknown-ok": "DeleteUser on an unknown UserId succeeds",
+    "delete-owned-face": "DeleteFaces deletes a face that belongs to a user",
+    "list-faces-drops-page-edge": "ListFaces drops the first item of every page after the first",
+    "list-users-repeats-page-edge": "ListUsers repeats the last item of a page at the start of "
+    "the next",
+    "list-faces-ignores-userid": "ListFaces ignores its UserId filter",
+})
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    readings: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_READINGS))
+    # How long a user stays UPDATING after a change before it is ACTIVE.
+    settle_seconds: float = 0.0
+    deviations: frozenset[str] = frozenset()
+    # Fault injection, deterministic: every Nth request (0 = never) is refused before
+    # it has any effect, with ThrottlingException (HTTP 400) or InternalServerError (500).
+    throttle_every: int = 0
+    fault_every: int = 0
+
+    def __post_init__(self) -> None:
+        for amb, reading in self.readings.items():
+            if amb not in AMBIGUITIES:
+                raise ValueError(f"unknown ambiguity {amb!r}")
+            if reading not in AMBIGUITIES[amb].readings:
+                raise ValueError(f"{amb} has no reading {reading!r}; "
+                                 f"choose one of {AMBIGUITIES[amb].readings}")
+        unknown = self.deviations - DEVIATIONS.keys()
+        if unknown:
+            raise ValueError(f"unknown deviations {sorted(unknown)}")
+
+    def reading(self, ambiguity: str) -> str:
+        return self.readings.get(ambiguity, DEFAULT_READINGS[ambiguity])
+
+    def deviates(self, name: str) -> bool:
+        assert name in DEVIATIONS, name
+        return name in self.deviations

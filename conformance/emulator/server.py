@@ -1,0 +1,136 @@
+"""The reference emulator as an HTTP server on 127.0.0.1, in a thread or in the foreground."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+
+from conformance.emulator import protocol
+from conformance.emulator.backend import Backend
+from conformance.emulator.behaviour import Behaviour
+from conformance.errors import ConfigError
+
+HOST = "127.0.0.1"
+# A body this much over the limit is not even drained: the connection is just closed.
+_DRAIN_LIMIT = 8 * protocol.MAX_BODY_BYTES
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    backend: Backend
+
+
+class _Handler(BaseHTTPRequestHandler):
+    # Keep-alive, as botocore expects: every answer carries Content-Length.
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle each answer would wait ~40 ms.
+    disable_nagle_algorithm = True
+    server: _HTTPServer
+
+    def do_POST(self) -> None:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self._send(*protocol.error_answer("SerializationException",
+                                              "bad Content-Length header", 400))
+            self.close_connection = True
+            return
+        if length > protocol.MAX_BODY_BYTES:
+            self._drain(length)
+            self._send(*protocol.body_too_large(length))
+            self.close_connection = True
+            return
+        body = self.rfile.read(length)
+        self._send(*protocol.handle(self.server.backend, dict(self.headers.items()), body))
+
+    def _drain(self, length: int) -> None:
+        # Reading what the client still sends lets it read our answer instead of a reset.
+        if length > _DRAIN_LIMIT:
+            return
+        while length > 0:
+            chunk = self.rfile.read(min(length, 1 << 16))
+            if not chunk:
+                return
+            length -= len(chunk)
+
+    def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # one line per request would drown the suite's own output
+
+
+class EmulatorServer:
+    """The emulator on ``url``; ``start()`` serves from a daemon thread, ``stop()`` ends it."""
+
+    def __init__(self, behaviour: Behaviour | None = None, port: int = 0) -> None:
+        self._httpd = _HTTPServer((HOST, port), _Handler)
+        self._httpd.backend = Backend(behaviour if behaviour is not None else Behaviour())
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def backend(self) -> Backend:
+        return self._httpd.backend
+
+    def reset(self, behaviour: Behaviour | None = None) -> Backend:
+        """Forget all state and serve from a fresh backend (with another behaviour, if given)."""
+        self._httpd.backend = Backend(behaviour if behaviour is not None
+                                      else self._httpd.backend.behaviour)
+        return self._httpd.backend
+
+    def start(self) -> EmulatorServer:
+        if self._thread is None:
+            # A short poll keeps stop() quick; the cost is a wake-up every 50 ms.
+            self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
+                                            name=f"emulator:{self.port}", daemon=True)
+            self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until ``stop()`` from another thread or an interrupt."""
+        self._httpd.serve_forever()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._httpd.server_close()
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+
+def serve_forever_cli(port: int, behaviour: Behaviour) -> None:
+    """Serve in the foreground until Ctrl-C, announcing the URL on one line."""
+    try:
+        server = EmulatorServer(behaviour, port)
+    except OSError as error:
+        raise ConfigError(f"cannot listen on {HOST}:{port}: {error.strerror}") from None
+    print(f"listening on {server.url}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()

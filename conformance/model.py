@@ -1,0 +1,172 @@
+"""The state the spec says a collection is in. Pure Python: no I/O, no Hypothesis.
+
+The state machine applies to this model only what the checks have accepted,
+so the model is always a state the spec allows. Where the spec cannot predict
+(match confidences), the model remembers what the target itself reported and
+holds it to that later (metamorphic relations).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+CAP = 100  # faces per user (AF-CAP-USER) and FaceIds per request (AF-CAP-REQUEST)
+DEFAULT_THRESHOLD = 75.0  # AF-THRESHOLD-DEFAULT
+# Confidences closer than this to a threshold are not used to predict an outcome:
+# a live service may round, and ">=" versus ">" at the boundary is not specified.
+CONFIDENCE_MARGIN = 0.5
+
+FaceClass = Literal["own", "other", "absent", "candidate"]
+
+
+@dataclass
+class Face:
+    face_id: str
+    person: int
+    owner: str | None = None
+
+
+@dataclass
+class User:
+    user_id: str
+    faces: set[str] = field(default_factory=set)
+    had_face: bool = False  # ever held a face: CREATED until then (AF-STATUS)
+    settling: bool = False  # changed since last seen settled: may still be UPDATING
+
+
+@dataclass
+class Confidence:
+    """What the target has told us about one face's match against one user vector."""
+
+    exact: float | None = None  # reported in a LOW_MATCH_CONFIDENCE entry
+    at_least: float | None = None  # accepted at this threshold
+
+    def predicts(self, threshold: float) -> bool | None:
+        """True: must be accepted at ``threshold``; False: must be refused; None: unknown."""
+        if self.exact is not None:
+            if threshold <= self.exact - CONFIDENCE_MARGIN:
+                return True
+            if threshold >= self.exact + CONFIDENCE_MARGIN:
+                return False
+            return None
+        if self.at_least is not None and threshold <= self.at_least:
+            return True
+        return None
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    """A successful request sent with an explicit ClientRequestToken, for replays."""
+
+    operation: str
+    token: str
+    params: dict[str, Any]  # the request without its token
+    response: dict[str, Any]  # the body, without ResponseMetadata
+    user_id: str
+
+
+@dataclass
+class CollectionModel:
+    collection_id: str
+    faces: dict[str, Face] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    # Deleted faces, in deletion order: they must stay absent.
+    gone_faces: dict[str, None] = field(default_factory=dict)
+    confidences: dict[tuple[frozenset[str], str], Confidence] = field(default_factory=dict)
+    tokens: list[TokenRecord] = field(default_factory=list)
+
+    # --- questions -------------------------------------------------------------------
+
+    def classify(self, user_id: str, face_id: str) -> FaceClass:
+        face = self.faces.get(face_id)
+        if face is None:
+            return "absent"
+        if face.owner == user_id:
+            return "own"
+        if face.owner is not None:
+            return "other"
+        return "candidate"
+
+    def owner_of(self, face_id: str) -> str | None:
+        return self.faces[face_id].owner
+
+    def persons_of(self, user_id: str) -> set[int]:
+        return {self.faces[f].person for f in self.users[user_id].faces}
+
+    # Lists come in creation order, never sorted by id: FaceIds are random, and Hypothesis
+    # needs the same choices to pick the same faces when it replays a test case.
+    def faces_of(self, user_id: str) -> list[str]:
+        held = self.users[user_id].faces
+        return [f for f in self.faces if f in held]
+
+    def owned_faces(self, *, except_user: str | None = None) -> list[str]:
+        return [f.face_id for f in self.faces.values() if f.owner not in (None, except_user)]
+
+    def unowned_faces(self) -> list[str]:
+        return [f.face_id for f in self.faces.values() if f.owner is None]
+
+    def status_options(self, user_id: str) -> set[str]:
+        """The UserStatus values a listing may show for the user right now."""
+        user = self.users[user_id]
+        if not user.had_face:
+            # A live service may show CREATING for a moment after CreateUser.
+            return {"CREATED", "CREATING"} if user.settling else {"CREATED"}
+        settled = self.settled_status_options(user_id)
+        return settled | {"UPDATING", "ACTIVE"} if user.settling else settled
+
+    def settled_status_options(self, user_id: str) -> set[str]:
+        user = self.users[user_id]
+        if not user.had_face:
+            return {"CREATED"}
+        if user.faces:
+            return {"ACTIVE"}
+        return {"CREATED", "ACTIVE"}  # AMB-EMPTY-AGAIN: the machine records which
+
+    def confidence(self, user_id: str, face_id: str) -> Confidence | None:
+        key = (frozenset(self.users[user_id].faces), face_id)
+        return self.confidences.get(key)
+
+    # --- changes the checks have accepted ---------------------------------------------
+
+    def add_face(self, face_id: str, person: int) -> None:
+        self.faces[face_id] = Face(face_id, person)
+
+    def create_user(self, user_id: str) -> None:
+        self.users[user_id] = User(user_id, settling=True)
+
+    def delete_user(self, user_id: str) -> None:
+        for face_id in self.users.pop(user_id).faces:
+            self.faces[face_id].owner = None
+
+    def associate(self, user_id: str, face_ids: list[str]) -> None:
+        user = self.users[user_id]
+        for face_id in face_ids:
+            self.faces[face_id].owner = user_id
+            user.faces.add(face_id)
+        if face_ids:
+            user.had_face = True
+            user.settling = True
+
+    def disassociate(self, user_id: str, face_ids: list[str]) -> None:
+        user = self.users[user_id]
+        for face_id in face_ids:
+            self.faces[face_id].owner = None
+            user.faces.discard(face_id)
+        if face_ids:
+            user.settling = True
+
+    def delete_faces(self, face_ids: list[str]) -> None:
+        for face_id in face_ids:
+            del self.faces[face_id]
+            self.gone_faces[face_id] = None
+
+    def remember_refusal(self, user_id: str, face_id: str, confidence: float) -> None:
+        key = (frozenset(self.users[user_id].faces), face_id)
+        self.confidences.setdefault(key, Confidence()).exact = confidence
+
+    def remember_acceptance(self, user_id: str, face_id: str, threshold: float) -> None:
+        """Before ``associate``: the face matched the user's current faces at ``threshold``."""
+        key = (frozenset(self.users[user_id].faces), face_id)
+        known = self.confidences.setdefault(key, Confidence())
+        known.at_least = max(threshold, known.at_least or 0.0)

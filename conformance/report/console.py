@@ -1,0 +1,194 @@
+"""The end-of-run summary printed to a terminal: plain text, within 100 columns.
+
+The verdict line comes last so that it is the line left on screen (and the
+last line of a CI log) when the run ends.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from conformance.errors import EXIT_CONFORMS, EXIT_FAILURES, EXIT_TARGET
+from conformance.results import ClauseResult, FindingRecord, RunResult
+
+WIDTH = 100
+
+
+def exit_code(result: RunResult) -> int:
+    """The process exit code the verdict of ``result`` stands for.
+
+    A run that wrote a result got past configuration, so an error verdict means the
+    target could not be judged (transport, budget, interruption): exit 3, not 2.
+    """
+    if result.verdict == "conforms":
+        return EXIT_CONFORMS
+    if result.verdict == "does-not-conform":
+        return EXIT_FAILURES
+    return EXIT_TARGET
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
+
+
+def count_parts(result: RunResult) -> list[str]:
+    """Per-status clause counts, e.g. ``["36 passed", "1 failed", "1 not checked"]``."""
+    c = result.counts()
+    parts = [f"{c['passed']} passed", f"{c['failed']} failed"]
+    # Rarer statuses appear only when present, to keep the common line short.
+    if c["not-checked"]:
+        parts.append(f"{c['not-checked']} not checked")
+    if c["expected-failure"]:
+        parts.append(_plural(c["expected-failure"], "expected failure"))
+    if c["unexpected-pass"]:
+        parts.append(_plural(c["unexpected-pass"], "unexpected pass", "unexpected passes"))
+    return parts
+
+
+def counts_line(result: RunResult) -> str:
+    return f"clauses: {len(result.clauses)} in all, " + ", ".join(count_parts(result))
+
+
+def verdict_text(result: RunResult, max_message: int | None = None) -> str:
+    """The verdict in words, without the exit code: shared by the console and markdown.
+
+    ``max_message`` shortens the quoted error message, which the console has already
+    printed in full, so that the verdict line stays on one terminal line.
+    """
+    c = result.counts()
+    if result.verdict == "conforms":
+        text = "CONFORMS"
+        if c["expected-failure"]:
+            text += f" ({_plural(c['expected-failure'], 'known deviation')} failed as expected)"
+        return text
+    if result.verdict == "does-not-conform":
+        why = []
+        if c["failed"]:
+            why.append(f"{_plural(c['failed'], 'clause')} failed")
+        if c["unexpected-pass"]:
+            why.append(f"{_plural(c['unexpected-pass'], 'known deviation')} no longer fail"
+                       + ("s" if c["unexpected-pass"] == 1 else ""))
+        return "DOES NOT CONFORM" + (": " + ", ".join(why) if why else "")
+    if result.errors:
+        first = result.errors[0]
+        more = f" (and {len(result.errors) - 1} more)" if len(result.errors) > 1 else ""
+        message = _first_line(first.message)
+        if max_message is not None and len(message) > max_message:
+            message = message[:max(max_message - 3, 0)].rstrip() + "..."
+        return f"ERROR: {first.kind}: {message}{more}"
+    return "ERROR: the run could not judge the target"
+
+
+def verdict_line(result: RunResult, width: int | None = WIDTH) -> str:
+    line = f"verdict: {verdict_text(result)} (exit {exit_code(result)})"
+    if width is not None and len(line) > width and result.verdict == "error":
+        over = len(line) - width
+        message = len(_first_line(result.errors[0].message)) if result.errors else 0
+        line = (f"verdict: {verdict_text(result, max(message - over, 20))} "
+                f"(exit {exit_code(result)})")
+    return line
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def _wrap(text: str, indent: str, first_indent: str | None = None) -> list[str]:
+    lines: list[str] = []
+    for i, para in enumerate(text.strip().splitlines() or [""]):
+        lines.extend(textwrap.wrap(
+            para, WIDTH,
+            initial_indent=(first_indent if first_indent is not None and i == 0 else indent),
+            subsequent_indent=indent,
+            break_long_words=False, break_on_hyphens=False,
+        ) or [indent.rstrip()])
+    return lines
+
+
+def _findings_by_clause(result: RunResult) -> dict[str, list[FindingRecord]]:
+    out: dict[str, list[FindingRecord]] = {}
+    for f in result.findings:
+        out.setdefault(f.clause, []).append(f)
+    return out
+
+
+def _failed_clause_lines(c: ClauseResult, findings: list[FindingRecord]) -> list[str]:
+    if not findings:
+        return _wrap(c.reason or "failed (no minimised example recorded)", "    ",
+                     f"  FAILED {c.clause}: ")
+    lines: list[str] = []
+    for f in findings:
+        lines += _wrap(f.message, "    ", f"  FAILED {c.clause}: ")
+        # The replay command is never wrapped: it must survive a copy and paste.
+        lines.append(f"    replay: {f.replay_command}")
+    return lines
+
+
+def summary_lines(result: RunResult) -> list[str]:
+    target = result.target.get("name") or result.target.get("endpoint_url") or "?"
+    kind = result.target.get("kind")
+    lines = _wrap(f"target {target}" + (f" ({kind})" if kind else "")
+                  + f", profile {result.profile}, strictness {result.strictness}, "
+                  f"seed {result.seed}", "    ", "")
+    lines += _wrap(f"run {result.run_id}: {result.examples} examples, "
+                   f"{_calls_text(result.calls)}, {result.duration_seconds:.1f} s", "    ", "")
+    lines.append(counts_line(result))
+    by_clause = _findings_by_clause(result)
+
+    failed = [c for c in result.clauses if c.status == "failed"]
+    if failed:
+        lines.append("")
+        lines.append("failed clauses:")
+        for c in failed:
+            lines += _failed_clause_lines(c, by_clause.get(c.clause, []))
+
+    unexpected = [c for c in result.clauses if c.status == "unexpected-pass"]
+    if unexpected:
+        lines.append("")
+        lines.append("unexpected passes (a known deviation no longer fails: "
+                     "remove it from the target's expected failures):")
+        for c in unexpected:
+            lines += _wrap(c.reason or "listed as a known deviation", "    ", f"  {c.clause}: ")
+
+    expected = [c for c in result.clauses if c.status == "expected-failure"]
+    if expected:
+        lines.append("")
+        lines.append("expected failures (known deviations, not counted against the verdict):")
+        for c in expected:
+            lines += _wrap(c.reason or "listed as a known deviation", "    ", f"  {c.clause}: ")
+
+    unchecked = [c for c in result.clauses if c.status == "not-checked"]
+    if unchecked:
+        lines.append("")
+        lines.append("not checked:")
+        for c in unchecked:
+            lines += _wrap(c.reason or "no reason given", "    ", f"  {c.clause}: ")
+
+    lines.append("")
+    if result.hard_states:
+        reached = ", ".join(f"{k} x{v}" for k, v in sorted(result.hard_states.items()))
+        lines += _wrap(reached, "    ", "hard states reached: ")
+    else:
+        lines.append("hard states reached: none")
+
+    if result.errors:
+        lines.append("")
+        lines.append("suite errors (not conformance findings):")
+        for e in result.errors:
+            lines += _wrap(e.message, "    ", f"  {e.kind}: ")
+
+    lines.append("")
+    lines.append(verdict_line(result))
+    return lines
+
+
+def _calls_text(calls: dict[str, int]) -> str:
+    extra = {k: v for k, v in calls.items() if k in ("retries", "throttled")}
+    sent = sum(v for k, v in calls.items() if k not in extra)
+    text = _plural(sent, "call")
+    if extra.get("retries"):
+        text += f" ({_plural(extra['retries'], 'retry', 'retries')}"
+        text += f", {extra.get('throttled', 0)} throttled)"
+    elif extra.get("throttled"):
+        text += f" ({extra['throttled']} throttled)"
+    return text

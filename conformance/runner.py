@@ -1,0 +1,275 @@
+"""One run of the suite against one target, from start-up to the ``RunResult``.
+
+The CLI and the pytest plugin both call ``run_suite``; neither knows how a run
+is put together. A run always cleans up what it created and always returns
+what it learned, also when it is interrupted or the target goes away.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import random
+import secrets
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import botocore
+import hypothesis
+from hypothesis import HealthCheck, Phase, Verbosity, settings
+from hypothesis.reporting import with_reporter
+from hypothesis.stateful import run_state_machine_as_test
+
+from conformance import reproducer
+from conformance.clauses import CLAUSES
+from conformance.driver import Driver, RunAborted
+from conformance.emulator.behaviour import Behaviour
+from conformance.emulator.server import EmulatorServer
+from conformance.errors import Failure
+from conformance.images import face_image, load_photos
+from conformance.ledger import Ledger
+from conformance.machine import PERSONS_PER_RUN, FaceImages, RunContext, machine_for
+from conformance.results import (
+    ClauseResult,
+    ClauseStatus,
+    FindingRecord,
+    RunResult,
+    SuiteErrorRecord,
+    Verdict,
+)
+from conformance.targets import Target, make_clients
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    examples: int  # Hypothesis test cases, each a fresh collection
+    steps: int  # rules per test case at most
+    description: str
+
+
+PROFILES = {p.name: p for p in (
+    Profile("dev", 12, 20, "quick look while developing"),
+    Profile("ci", 60, 40, "the CI gate: thorough but bounded"),
+    Profile("nightly", 300, 60, "long exploration for scheduled runs"),
+)}
+
+Progress = Callable[[str], None]
+
+
+def run_suite(target: Target, *, profile: str = "dev", seed: int | None = None,
+              progress: Progress = lambda _: None) -> RunResult:
+    chosen = PROFILES[profile]
+    seed = seed if seed is not None else random.randrange(2**32)
+    started = dt.datetime.now(dt.UTC)
+    run_id = f"{started:%Y%m%dT%H%M%SZ}-{target.name}-{seed}"
+    clock = time.monotonic()
+    ledger = Ledger.for_strictness(target.strictness, target.readings)
+    findings: list[FindingRecord] = []
+    errors: list[SuiteErrorRecord] = []
+    driver: Driver | None = None
+    examples = 0
+    answered = False  # before the target has answered once, an error ends the run with no report
+    with _target_endpoint(target) as endpoint_url:
+        try:
+            clients = make_clients(target, endpoint_url)
+            driver = Driver(clients.checked, clients.raw,
+                            resource_prefix=f"cfs-{secrets.token_hex(3)}-",
+                            call_budget=target.call_budget)
+            ctx = RunContext(driver, ledger, _face_images(target), target.settle_timeout,
+                             driver.resource_prefix)
+            _preflight(driver)
+            answered = True
+            progress(f"target {target.name} answers; running profile {chosen.name} "
+                     f"({chosen.examples} test cases), seed {seed}")
+            findings += _directed_scenarios(ctx, target, endpoint_url, seed, chosen)
+            found, examples = _explore(ctx, chosen, seed, target, endpoint_url, progress)
+            findings += found
+        except RunAborted as aborted:
+            if not answered:
+                raise aborted.error from None
+            errors.append(SuiteErrorRecord(_error_kind(aborted), str(aborted.error)))
+        except KeyboardInterrupt:
+            errors.append(SuiteErrorRecord("interrupted", "the run was interrupted; the "
+                                           "report holds what it learned until then"))
+        except Exception as exc:  # a bug of the suite: reported as such, never as a finding
+            if not answered:
+                raise
+            errors.append(SuiteErrorRecord(
+                "suite", f"internal error of the suite: {type(exc).__name__}: "
+                f"{str(exc).splitlines()[0] if str(exc) else ''}",
+                traceback.format_exc()))
+        finally:
+            if driver is not None:
+                errors += [SuiteErrorRecord("cleanup", e)
+                           for e in driver.cleanup_errors + driver.cleanup()]
+    verdict: Verdict = ("does-not-conform" if findings else
+                        "error" if any(e.kind != "cleanup" for e in errors) else "conforms")
+    return RunResult(
+        run_id=run_id,
+        target={"name": target.name, "kind": target.kind, "endpoint_url": target.endpoint_url},
+        profile=chosen.name, strictness=target.strictness, seed=seed,
+        started=started.isoformat(timespec="seconds"),
+        duration_seconds=round(time.monotonic() - clock, 2),
+        verdict=verdict, clauses=_clause_results(ledger, findings, target, errors),
+        findings=findings, errors=errors,
+        behaviour_profile={a: dict(r) for a, r in sorted(ledger.readings.items())},
+        hard_states=dict(sorted(ledger.hard_states.items())),
+        calls=dict(sorted(driver.calls.items())) if driver else {},
+        examples=examples, versions=_versions())
+
+
+@contextlib.contextmanager
+def _target_endpoint(target: Target) -> Iterator[str | None]:
+    """The URL to send to: the embedded emulator is started here and stopped after."""
+    if target.kind != "embedded":
+        yield target.endpoint_url
+        return
+    server = EmulatorServer(behaviour=target.behaviour or Behaviour())
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def _face_images(target: Target) -> FaceImages:
+    if target.kind == "aws":
+        assert target.faces_dir is not None  # targets.py requires it for aws
+        photos = load_photos(target.faces_dir)
+        names = sorted(str(p) for p in target.faces_dir.iterdir()
+                       if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+        return FaceImages(photos, names)
+    return FaceImages([face_image(k) for k in range(PERSONS_PER_RUN)],
+                      [f"face_image({k})" for k in range(PERSONS_PER_RUN)])
+
+
+def _preflight(driver: Driver) -> None:
+    """Reachable, speaks the protocol, creates and deletes a collection of ours."""
+    name = f"{driver.resource_prefix}preflight"
+    driver.create_collection(name)
+    error = driver.delete_collection(name)
+    if error:
+        driver.cleanup_errors.append(error)
+
+
+def _directed_scenarios(ctx: RunContext, target: Target, endpoint_url: str | None, seed: int,
+                        profile: Profile) -> list[FindingRecord]:
+    """The hard states every run must reach, not by luck: the cap from 98, 99 and 100."""
+    if profile.name == "dev":
+        return []
+    machine = machine_for(ctx)()
+    try:
+        machine.add_user("cap-user")
+        machine.fill_user("cap-user", 98, 3)  # a request that would cross 100
+        machine.fill_user("cap-user", 99, 2)
+        machine.fill_user("cap-user", 100, 1)  # at the cap
+        machine.check_state(2)
+    except Failure as failure:
+        machine.failed = True
+        return [_finding(failure, target, endpoint_url, seed, profile, directed="cap")]
+    finally:
+        machine.teardown()
+    return []
+
+
+def _explore(ctx: RunContext, profile: Profile, seed: int, target: Target,
+             endpoint_url: str | None, progress: Progress) -> tuple[list[FindingRecord], int]:
+    factory = machine_for(ctx)
+    factory._hypothesis_internal_use_seed = seed
+    examples = 0
+    original_init = factory.__init__
+
+    def counting_init(self: Any) -> None:
+        nonlocal examples
+        examples += 1
+        if examples % 10 == 0:
+            progress(f"test case {examples}, {ctx.driver.calls.total()} calls so far")
+        original_init(self)
+
+    factory.__init__ = counting_init  # type: ignore[method-assign]
+    hypothesis_settings = settings(
+        max_examples=profile.examples, stateful_step_count=profile.steps, deadline=None,
+        database=None, derandomize=False, print_blob=False, report_multiple_bugs=True,
+        suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet,
+        phases=[Phase.explicit, Phase.generate, Phase.shrink],
+    )
+    failures: list[Failure] = []
+    with with_reporter(lambda _: None):
+        try:
+            run_state_machine_as_test(factory, settings=hypothesis_settings)
+        except Failure as failure:
+            failures.append(failure)
+        except BaseExceptionGroup as group:
+            unexpected = [e for e in group.exceptions if not isinstance(e, Failure)]
+            if unexpected:
+                raise unexpected[0] from None
+            failures += [e for e in group.exceptions if isinstance(e, Failure)]
+    findings = [_finding(f, target, endpoint_url, seed, profile) for f in failures]
+    return findings, examples
+
+
+def _finding(failure: Failure, target: Target, endpoint_url: str | None, seed: int,
+             profile: Profile, directed: str = "") -> FindingRecord:
+    where = (f"--endpoint-url {target.endpoint_url}" if target.name == "endpoint"
+             else f"--target {target.name}")
+    return FindingRecord(
+        clause=failure.clause, message=failure.message,
+        steps=reproducer.steps_text(failure.calls),
+        calls=failure.calls,
+        reproducer=reproducer.script(failure.calls, endpoint_url=endpoint_url,
+                                     region=target.region),
+        seed=seed,
+        replay_command=(f"conformance run {where} --profile {profile.name} --seed {seed}"
+                        + (f"  # directed scenario '{directed}'" if directed else "")),
+    )
+
+
+def _error_kind(aborted: RunAborted) -> str:
+    name = type(aborted.error).__name__
+    return {"BudgetExhausted": "budget", "SafetyViolation": "suite"}.get(name, "transport")
+
+
+def _clause_results(ledger: Ledger, findings: list[FindingRecord], target: Target,
+                    errors: list[SuiteErrorRecord]) -> list[ClauseResult]:
+    failed = {f.clause for f in findings}
+    stopped = next((e.message for e in errors if e.kind != "cleanup"), "")
+    results = []
+    for clause in CLAUSES.values():
+        status: ClauseStatus
+        reason = ""
+        if clause.id in failed:
+            status = "failed"
+        elif ledger.checks[clause.id]:
+            status = "passed"
+        else:
+            status = "not-checked"
+            reason = ledger.unavailable.get(clause.id) or (
+                f"the run stopped before reaching it: {stopped}" if stopped else
+                "no test case reached a state where it applies; try a longer profile")
+        if clause.id in target.expected_failures and status in ("failed", "passed"):
+            reason = "listed in expected_failures of the target"
+            status = "expected-failure" if status == "failed" else "unexpected-pass"
+        results.append(ClauseResult(clause.id, clause.text, status, ledger.checks[clause.id],
+                                    reason))
+    return results
+
+
+def _versions() -> dict[str, str]:
+    from conformance.schemas import model_fingerprint
+
+    try:
+        suite = metadata.version("rekognition-conformance")
+    except metadata.PackageNotFoundError:
+        suite = "source"
+    return {"suite": suite, "botocore": botocore.__version__,
+            "hypothesis": hypothesis.__version__, "model": model_fingerprint()}
+
+
+def default_report_dir(result: RunResult, base: Path) -> Path:
+    return base / result.run_id

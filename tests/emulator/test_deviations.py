@@ -1,0 +1,421 @@
+"""Each seeded deviation really happens, and the reference emulator does not show it.
+
+Every scenario runs twice: on the reference emulator and with its one
+deviation, and states what each must answer. A mutant that behaved like the
+reference would make the suite's mutation score meaningless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from conformance.emulator.behaviour import DEVIATIONS
+
+from .conftest import COLLECTION, Rig, RigFactory, confidence, error_code, person_matching
+from .test_concurrency_and_faults import both_take_one_face
+
+UNKNOWN = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+
+Scenario = Callable[[Rig, bool], None]
+SCENARIOS: dict[str, Scenario] = {}
+
+
+def scenario(name: str) -> Callable[[Scenario], Scenario]:
+    assert name in DEVIATIONS, name
+
+    def register(check: Scenario) -> Scenario:
+        SCENARIOS[name] = check
+        return check
+
+    return register
+
+
+def faces_ids(entries: list[dict[str, Any]]) -> list[str]:
+    return [e["FaceId"] for e in entries]
+
+
+def with_owned_face(rig: Rig, owner: str = "a") -> str:
+    face = rig.face()
+    rig.user(owner)
+    rig.associate(owner, [face])
+    return face
+
+
+def cap_setup(rig: Rig, held: int, spare: int) -> list[str]:
+    faces = rig.faces(held + spare)
+    rig.user("u")
+    rig.associate("u", faces[:held])
+    return faces[held:]
+
+
+# --- AssociateFaces -------------------------------------------------------------------------
+
+
+@scenario("move-owned-face")
+def _(rig: Rig, deviated: bool) -> None:
+    face = with_owned_face(rig, "a")
+    rig.user("b")
+    answer = rig.associate("b", [face])
+    assert faces_ids(answer["AssociatedFaces"]) == ([face] if deviated else [])
+    assert rig.owners()[face] == ("b" if deviated else "a")
+
+
+@scenario("report-already-associated")
+def _(rig: Rig, deviated: bool) -> None:
+    face = with_owned_face(rig, "u")
+    assert faces_ids(rig.associate("u", [face])["AssociatedFaces"]) == (
+        [face] if deviated else [])
+
+
+@scenario("accept-unknown-user")
+def _(rig: Rig, deviated: bool) -> None:
+    face = rig.face()
+    code = error_code(lambda: rig.associate("ghost", [face]))
+    assert code == (None if deviated else "ResourceNotFoundException")
+    assert rig.owners()[face] == ("ghost" if deviated else None)
+
+
+@scenario("unknown-collection-not-found-entries")
+def _(rig: Rig, deviated: bool) -> None:
+    def call() -> dict[str, Any]:
+        return rig.associate("u", [UNKNOWN], collection_id="elsewhere")
+
+    if deviated:
+        assert call()["UnsuccessfulFaceAssociations"] == [
+            {"FaceId": UNKNOWN, "Reasons": ["FACE_NOT_FOUND"]}]
+    else:
+        assert error_code(call) == "ResourceNotFoundException"
+
+
+@scenario("drop-unknown-face")
+def _(rig: Rig, deviated: bool) -> None:
+    rig.user("u")
+    entries = rig.associate("u", [UNKNOWN])["UnsuccessfulFaceAssociations"]
+    assert faces_ids(entries) == ([] if deviated else [UNKNOWN])
+
+
+@scenario("unknown-user-wrong-code")
+def _(rig: Rig, deviated: bool) -> None:
+    face = rig.face()
+    assert error_code(lambda: rig.associate("ghost", [face])) == (
+        "InvalidParameterException" if deviated else "ResourceNotFoundException")
+
+
+def low_match(rig: Rig, **extra: Any) -> tuple[str, list[dict[str, Any]]]:
+    """A user holding a face of person 0 is sent a face of a stranger (confidence < 60)."""
+    stranger = person_matching(0, lambda c: c < 60)
+    with_owned_face(rig, "u")
+    face = rig.face(stranger)
+    return face, rig.associate("u", [face], **extra)["UnsuccessfulFaceAssociations"]
+
+
+@scenario("threshold-ignored")
+def _(rig: Rig, deviated: bool) -> None:
+    face, refused = low_match(rig)
+    assert faces_ids(refused) == ([] if deviated else [face])
+
+
+@scenario("threshold-on-empty-user")
+def _(rig: Rig, deviated: bool) -> None:
+    face = rig.face()
+    rig.user("u")
+    refused = rig.associate("u", [face])["UnsuccessfulFaceAssociations"]
+    assert refused == ([{"FaceId": face, "Confidence": 0.0, "Reasons": ["LOW_MATCH_CONFIDENCE"]}]
+                       if deviated else [])
+
+
+@scenario("low-confidence-reports-threshold")
+def _(rig: Rig, deviated: bool) -> None:
+    _, refused = low_match(rig, UserMatchThreshold=60)
+    stranger = person_matching(0, lambda c: c < 60)
+    assert refused[0]["Confidence"] == (60 if deviated
+                                        else pytest.approx(confidence(0, stranger)))
+
+
+@scenario("default-threshold-50")
+def _(rig: Rig, deviated: bool) -> None:
+    between = person_matching(0, lambda c: 50 <= c < 75)
+    with_owned_face(rig, "u")
+    face = rig.face(between)
+    assert faces_ids(rig.associate("u", [face])["AssociatedFaces"]) == (
+        [face] if deviated else [])
+
+
+@scenario("zero-threshold-is-default")
+def _(rig: Rig, deviated: bool) -> None:
+    face, refused = low_match(rig, UserMatchThreshold=0)
+    assert faces_ids(refused) == ([face] if deviated else [])
+
+
+@scenario("threshold-range-unchecked")
+def _(rig: Rig, deviated: bool) -> None:
+    face = rig.face()
+    rig.user("u")
+    code = error_code(lambda: rig.raw.associate_faces(
+        CollectionId=COLLECTION, UserId="u", FaceIds=[face], UserMatchThreshold=150))
+    assert code == (None if deviated else "InvalidParameterException")
+
+
+@scenario("cap-off-by-one")
+def _(rig: Rig, deviated: bool) -> None:
+    spare = cap_setup(rig, 100, 1)
+    code = error_code(lambda: rig.associate("u", spare))
+    assert code == (None if deviated else "ServiceQuotaExceededException")
+    assert len(rig.faces_of("u")) == (101 if deviated else 100)
+
+
+@scenario("cap-checked-per-request")
+def _(rig: Rig, deviated: bool) -> None:
+    spare = cap_setup(rig, 99, 2)
+    code = error_code(lambda: rig.associate("u", spare))
+    assert code == (None if deviated else "ServiceQuotaExceededException")
+    assert len(rig.faces_of("u")) == (101 if deviated else 99)
+
+
+@scenario("refusal-not-rolled-back")
+def _(rig: Rig, deviated: bool) -> None:
+    spare = cap_setup(rig, 99, 2)
+    assert error_code(lambda: rig.associate("u", spare)) == "ServiceQuotaExceededException"
+    assert len(rig.faces_of("u")) == (100 if deviated else 99)
+
+
+@scenario("request-max-unchecked")
+def _(rig: Rig, deviated: bool) -> None:
+    rig.user("u")
+    many = [f"{i:08x}-0000-4000-8000-000000000000" for i in range(101)]
+    code = error_code(lambda: rig.raw.associate_faces(CollectionId=COLLECTION, UserId="u",
+                                                      FaceIds=many))
+    assert code == (None if deviated else "InvalidParameterException")
+
+
+@scenario("faceid-pattern-unchecked")
+def _(rig: Rig, deviated: bool) -> None:
+    rig.user("u")
+
+    def call() -> dict[str, Any]:
+        return dict(rig.raw.associate_faces(CollectionId=COLLECTION, UserId="u",
+                                            FaceIds=["not-a-face-id"]))
+
+    if deviated:
+        assert call()["UnsuccessfulFaceAssociations"] == [
+            {"FaceId": "not-a-face-id", "Reasons": ["FACE_NOT_FOUND"]}]
+    else:
+        assert error_code(call) == "InvalidParameterException"
+
+
+@scenario("userid-length-unchecked")
+def _(rig: Rig, deviated: bool) -> None:
+    long_id = "u" * 129
+    code = error_code(lambda: rig.raw.create_user(CollectionId=COLLECTION, UserId=long_id))
+    assert code == (None if deviated else "InvalidParameterException")
+
+
+@scenario("token-pattern-unchecked")
+def _(rig: Rig, deviated: bool) -> None:
+    code = error_code(lambda: rig.raw.create_user(CollectionId=COLLECTION, UserId="u",
+                                                  ClientRequestToken="has.dots"))
+    assert code == (None if deviated else "InvalidParameterException")
+
+
+@scenario("missing-user-status")
+def _(rig: Rig, deviated: bool) -> None:
+    face = rig.face()
+    rig.user("u")
+    assert ("UserStatus" in rig.associate("u", [face])) is not deviated
+
+
+@scenario("confidence-as-string")
+def _(rig: Rig, deviated: bool) -> None:
+    _, refused = low_match(rig)
+    assert isinstance(refused[0]["Confidence"], str if deviated else float)
+
+
+@scenario("echo-duplicate-face")
+def _(rig: Rig, deviated: bool) -> None:
+    face = rig.face()
+    rig.user("u")
+    assert faces_ids(rig.associate("u", [face, face])["AssociatedFaces"]) == (
+        [face, face] if deviated else [face])
+
+
+@scenario("status-never-settles")
+def _(rig: Rig, deviated: bool) -> None:
+    with_owned_face(rig, "u")
+    assert rig.status("u") == ("UPDATING" if deviated else "ACTIVE")
+
+
+@scenario("new-user-active")
+def _(rig: Rig, deviated: bool) -> None:
+    rig.user("u")
+    assert rig.status("u") == ("ACTIVE" if deviated else "CREATED")
+
+
+# --- tokens and concurrency -----------------------------------------------------------------
+
+
+@scenario("token-cached-without-params")
+def _(rig: Rig, deviated: bool) -> None:
+    a, b = rig.faces(2)
+    rig.user("u")
+    first = rig.associate("u", [a], ClientRequestToken="tok")
+
+    def call() -> dict[str, Any]:
+        return rig.associate("u", [b], ClientRequestToken="tok")
+
+    if deviated:
+        assert call() == first
+    else:
+        assert error_code(call) == "IdempotentParameterMismatchException"
+    assert rig.owners()[b] is None
+
+
+@scenario("token-replayed-against-today")
+def _(rig: Rig, deviated: bool) -> None:
+    face = rig.face()
+    rig.user("u")
+    rig.associate("u", [face], ClientRequestToken="tok")
+    rig.disassociate("u", [face])
+    rig.associate("u", [face], ClientRequestToken="tok")
+    assert rig.owners()[face] == ("u" if deviated else None)
+
+
+@scenario("dedupe-without-token")
+def _(rig: Rig, deviated: bool) -> None:
+    rig.user("u")
+    assert error_code(lambda: rig.user("u")) == (None if deviated else "ConflictException")
+
+
+@scenario("mismatch-wrong-code")
+def _(rig: Rig, deviated: bool) -> None:
+    rig.client.create_user(CollectionId=COLLECTION, UserId="u", ClientRequestToken="tok")
+    code = error_code(lambda: rig.client.create_user(CollectionId=COLLECTION, UserId="v",
+                                                     ClientRequestToken="tok"))
+    assert code == ("ConflictException" if deviated else "IdempotentParameterMismatchException")
+
+
+@scenario("no-lock")
+def _(rig: Rig, deviated: bool) -> None:
+    rounds = [both_take_one_face(rig) for _ in range(5)]
+    if deviated:
+        assert any(claims == 2 for claims, _ in rounds), rounds
+    else:
+        assert all(claims == 1 for claims, _ in rounds), rounds
+
+
+# --- DisassociateFaces, users, DeleteFaces, listings ----------------------------------------
+
+
+@scenario("df-releases-other-users-face")
+def _(rig: Rig, deviated: bool) -> None:
+    face = with_owned_face(rig, "a")
+    rig.user("b")
+    answer = rig.disassociate("b", [face])
+    assert faces_ids(answer["DisassociatedFaces"]) == ([face] if deviated else [])
+    assert rig.owners()[face] == (None if deviated else "a")
+
+
+@scenario("df-drop-unknown-face")
+def _(rig: Rig, deviated: bool) -> None:
+    rig.user("u")
+    entries = rig.disassociate("u", [UNKNOWN])["UnsuccessfulFaceDisassociations"]
+    assert faces_ids(entries) == ([] if deviated else [UNKNOWN])
+
+
+@scenario("df-no-release")
+def _(rig: Rig, deviated: bool) -> None:
+    face = with_owned_face(rig, "u")
+    assert faces_ids(rig.disassociate("u", [face])["DisassociatedFaces"]) == [face]
+    assert rig.owners()[face] == ("u" if deviated else None)
+
+
+@scenario("df-unknown-user-ok")
+def _(rig: Rig, deviated: bool) -> None:
+    face = rig.face()
+    code = error_code(lambda: rig.disassociate("ghost", [face]))
+    assert code == (None if deviated else "ResourceNotFoundException")
+
+
+@scenario("cu-overwrite-existing")
+def _(rig: Rig, deviated: bool) -> None:
+    face = with_owned_face(rig, "u")
+    assert error_code(lambda: rig.user("u")) == (None if deviated else "ConflictException")
+    assert rig.owners()[face] == (None if deviated else "u")
+
+
+@scenario("cu-replay-conflict")
+def _(rig: Rig, deviated: bool) -> None:
+    request = {"CollectionId": COLLECTION, "UserId": "u", "ClientRequestToken": "tok"}
+    rig.client.create_user(**request)
+    code = error_code(lambda: rig.client.create_user(**request))
+    assert code == ("ConflictException" if deviated else None)
+
+
+@scenario("du-keeps-faces-owned")
+def _(rig: Rig, deviated: bool) -> None:
+    face = with_owned_face(rig, "u")
+    rig.client.delete_user(CollectionId=COLLECTION, UserId="u")
+    assert rig.owners()[face] == ("u" if deviated else None)
+
+
+@scenario("du-unknown-ok")
+def _(rig: Rig, deviated: bool) -> None:
+    code = error_code(lambda: rig.client.delete_user(CollectionId=COLLECTION, UserId="ghost"))
+    assert code == (None if deviated else "ResourceNotFoundException")
+
+
+@scenario("delete-owned-face")
+def _(rig: Rig, deviated: bool) -> None:
+    face = with_owned_face(rig, "u")
+    answer = rig.client.delete_faces(CollectionId=COLLECTION, FaceIds=[face])
+    assert answer.get("DeletedFaces", []) == ([face] if deviated else [])
+    assert (face in rig.owners()) is not deviated
+
+
+@scenario("list-faces-drops-page-edge")
+def _(rig: Rig, deviated: bool) -> None:
+    faces = rig.faces(5)
+    seen, token = [], None
+    for _ in range(10):
+        page = rig.client.list_faces(CollectionId=COLLECTION, MaxResults=2,
+                                     **({"NextToken": token} if token else {}))
+        seen += faces_ids(page["Faces"])
+        token = page.get("NextToken")
+        if not token:
+            break
+    assert seen == ([faces[0], faces[1], faces[3]] if deviated else faces)
+
+
+@scenario("list-users-repeats-page-edge")
+def _(rig: Rig, deviated: bool) -> None:
+    names = [rig.user(f"user-{i}") for i in range(4)]
+    seen, token = [], None
+    for _ in range(10):
+        page = rig.client.list_users(CollectionId=COLLECTION, MaxResults=2,
+                                     **({"NextToken": token} if token else {}))
+        seen += [u["UserId"] for u in page["Users"]]
+        token = page.get("NextToken")
+        if not token:
+            break
+    assert seen == (names[:2] + names[1:] if deviated else names)
+
+
+@scenario("list-faces-ignores-userid")
+def _(rig: Rig, deviated: bool) -> None:
+    face = with_owned_face(rig, "u")
+    other = rig.face()
+    assert rig.faces_of("u") == ([face, other] if deviated else [face])
+
+
+def test_every_deviation_has_a_scenario() -> None:
+    assert sorted(SCENARIOS) == sorted(DEVIATIONS)
+
+
+@pytest.mark.parametrize("deviated", [False, True], ids=["reference", "deviated"])
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_deviation(make_rig: RigFactory, name: str, deviated: bool) -> None:
+    rig = make_rig(deviations={name} if deviated else set())
+    rig.collection()
+    SCENARIOS[name](rig, deviated)
