@@ -49,6 +49,26 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("new", type=Path)
 
     commands.add_parser("clauses", help="list the clause register and the ambiguities")
+
+    selftest = commands.add_parser(
+        "selftest", help="prove the suite catches bugs: fail every mutant of the emulator, "
+                         "pass every legal variant")
+    selftest.add_argument("--profile", default="ci", metavar="NAME",
+                          help="the profile each entry runs (default: ci)")
+    selftest.add_argument("--jobs", type=int, default=2, metavar="N",
+                          help="entries run at once, one worker process each (default: 2)")
+    selftest.add_argument("--seed", type=int, metavar="N",
+                          help="base seed; each entry's seed derives from it and its name "
+                               "(default: 0, so results are reproducible)")
+    selftest.add_argument("--only", nargs="+", default=[], metavar="NAME",
+                          help="run only these catalogue entries (see conformance/mutants.py)")
+    selftest.add_argument("--report-dir", type=Path, default=Path("reports") / "selftest",
+                          metavar="DIR", help="where selftest.json and selftest.md go "
+                                              "(default: ./reports/selftest)")
+    selftest.add_argument("--readme", nargs="?", type=Path, const=Path("README.md"),
+                          metavar="FILE", help="rewrite the self-test section of FILE "
+                                               "(default: ./README.md) with the table")
+    selftest.add_argument("--quiet", action="store_true", help="no progress lines")
     return parser
 
 
@@ -61,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args)
         if args.command == "diff":
             return _diff(args)
+        if args.command == "selftest":
+            return _selftest(args)
         return _clauses()
     except SuiteError as error:
         print(f"conformance: error: {error}", file=sys.stderr)
@@ -94,7 +116,8 @@ def _run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"... {line}", file=sys.stderr, flush=True)
 
-    result = run_suite(target, profile=args.profile, seed=args.seed, progress=progress)
+    result = run_suite(target, profile=args.profile, seed=args.seed, progress=progress,
+                       targets_file=args.targets)
     paths = write_reports(result, args.report_dir / result.run_id)
     for line in summary_lines(result):
         print(line)
@@ -127,6 +150,45 @@ def _diff(args: argparse.Namespace) -> int:
     for line in diff_lines(difference):
         print(line)
     return 1 if difference.changed else 0
+
+
+def _selftest(args: argparse.Namespace) -> int:
+    from conformance.errors import ConfigError
+    from conformance.mutants import CATALOGUE
+    from conformance.runner import PROFILES
+    from conformance.selftest import (
+        DEFAULT_SEED,
+        markdown,
+        run_selftest,
+        select,
+        table_lines,
+        update_readme,
+        write_reports,
+    )
+
+    if args.profile not in PROFILES:
+        raise ConfigError(f"unknown profile {args.profile!r}: choose one of "
+                          f"{', '.join(PROFILES)}")
+    if args.readme and args.only:
+        raise ConfigError("--readme shows the whole catalogue's score; drop --only")
+    entries = select(CATALOGUE, args.only) if args.only else list(CATALOGUE)
+
+    def progress(line: str) -> None:
+        if not args.quiet:
+            print(f"... {line}", file=sys.stderr, flush=True)
+
+    progress(f"self-test: {len(entries)} entries, profile {args.profile}, {args.jobs} jobs")
+    result = run_selftest(entries, profile=args.profile, jobs=args.jobs,
+                          seed=DEFAULT_SEED if args.seed is None else args.seed,
+                          progress=progress)
+    for line in table_lines(result):
+        print(line)
+    paths = write_reports(result, args.report_dir)
+    print(f"reports: {', '.join(str(p) for p in paths.values())}")
+    if args.readme:
+        update_readme(args.readme, markdown(result))
+        print(f"updated {args.readme}")
+    return result.exit_code
 
 
 def _clauses() -> int:

@@ -98,7 +98,7 @@ class Driver:
              note: dict[str, Any] | None = None) -> Outcome:
         self._guard(operation, params)
         with self._lock:
-            if self.call_budget is not None and self.calls.total() >= self.call_budget:
+            if self.call_budget is not None and self.calls_made() >= self.call_budget:
                 raise RunAborted(BudgetExhausted(
                     f"the call budget of {self.call_budget} API calls is spent"))
             self.calls[operation] += 1
@@ -123,12 +123,16 @@ class Driver:
         if not collection_id.startswith(self.resource_prefix):
             raise RunAborted(SafetyViolation(
                 f"refusing to create {collection_id!r}: outside the run's prefix"))
-        outcome = self.call("CreateCollection", {"CollectionId": collection_id})
-        if not outcome.ok:
-            raise RunAborted(TransportError(
-                f"CreateCollection {collection_id!r} failed: {outcome.error}: {outcome.message}"))
+        # Recorded before the call: a CreateCollection that times out may still have
+        # created it, and cleanup must then delete it (absent is fine for cleanup).
         with self._lock:
             self.created_collections.append(collection_id)
+        outcome = self.call("CreateCollection", {"CollectionId": collection_id})
+        if not outcome.ok:
+            with self._lock:
+                self.created_collections.remove(collection_id)
+            raise RunAborted(TransportError(
+                f"CreateCollection {collection_id!r} failed: {outcome.error}: {outcome.message}"))
 
     def delete_collection(self, collection_id: str) -> str | None:
         """Delete a collection this run created; the error text if that failed."""
@@ -151,6 +155,10 @@ class Driver:
         finally:
             self.call_budget = saved_budget
         return [e for e in errors if e]
+
+    def calls_made(self) -> int:
+        """Calls the suite made; the client's retries of them are counted apart."""
+        return sum(n for op, n in self.calls.items() if op not in ("retries", "throttled"))
 
     def log_mark(self) -> int:
         return len(self.log)

@@ -61,6 +61,8 @@ class RunContext:
     images: FaceImages
     settle_timeout: float
     resource_prefix: str
+    seed: int = 0
+    replay: str = ""  # the command that replays this run, for findings
     concurrency: bool = True
     counter: itertools.count[int] = field(default_factory=itertools.count)
 

@@ -29,6 +29,8 @@ class _Names:
             rendered = rendered.replace(f'"{face_id}"', name)
         for collection, name in self.collections.items():
             rendered = rendered.replace(f'"{collection}"', name)
+            # Also inside other strings (an ARN), so two runs print the same steps.
+            rendered = rendered.replace(collection, name)
         return rendered
 
 
@@ -49,8 +51,10 @@ def _indexed_face(call: dict[str, Any]) -> str | None:
 def _outcome_text(names: _Names, call: dict[str, Any]) -> str:
     outcome = call["outcome"]
     if "error" in outcome:
-        return f"{outcome['error']}: {outcome.get('message', '')}"
-    return names.text(outcome.get("body"))
+        text = f"{outcome['error']}: {outcome.get('message', '')}"
+    else:
+        text = names.text(outcome.get("body"))
+    return " ".join(text.split())  # one line, whatever the server put in its message
 
 
 def steps_text(calls: list[dict[str, Any]]) -> str:
@@ -66,8 +70,8 @@ def steps_text(calls: list[dict[str, Any]]) -> str:
             lines.append(f"IndexFaces(Image={image}) -> {result}")
             continue
         collection = call["params"].get("CollectionId")
-        where = "" if names.collections.get(collection) == "COLLECTION" else \
-            f"CollectionId={collection!r}, "
+        named = names.collections.get(collection)
+        where = "" if named == "COLLECTION" else f"CollectionId={named or collection!r}, "
         args = names.text(params)[1:-1]
         lines.append(f"{call['operation']}({where}{args}) -> {_outcome_text(names, call)}")
     return "\n".join(lines)
@@ -81,14 +85,24 @@ def script(calls: list[dict[str, Any]], *, endpoint_url: str | None, region: str
         "# Reproducer written by the Rekognition conformance suite.",
         "import boto3",
         "from botocore.config import Config",
+        "from botocore.exceptions import ClientError",
         "from conformance.images import face_image  # pip install rekognition-conformance",
         "",
         f"client = boto3.client('rekognition', region_name={region!r}{endpoint},",
         "                      config=Config(parameter_validation=False))",
-        "COLLECTION = 'conformance-repro'",
+        *(f"{name} = 'conformance-repro{i or ''}'"
+          for i, name in enumerate(names.collections.values())),
+        "",
+        "def call(method, **params):",
+        "    # A refused call is part of what is reproduced: show it and go on.",
+        "    try:",
+        "        return getattr(client, method)(**params)",
+        "    except ClientError as error:",
+        "        return error.response['Error']",
+        "",
     ]
     if endpoint_url:
-        out.insert(6, "# Dummy credentials are fine for an emulator: "
+        out.insert(5, "# Dummy credentials are fine for an emulator: "
                       "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing")
     for call in calls:
         operation = call["operation"]
@@ -104,8 +118,7 @@ def script(calls: list[dict[str, Any]], *, endpoint_url: str | None, region: str
                        f"Image={{'Bytes': {source}}}){suffix}")
             continue
         args = ", ".join(f"{k}={names.text(v)}" for k, v in params.items())
-        out.append(f"response = client.{method}({args})" if operation != "CreateCollection"
-                   else f"client.create_collection({args})")
+        out.append(f"response = call({method!r}, {args})")
         if operation not in ("CreateCollection", "DeleteCollection"):
             out.append(f"print({operation!r}, response)  # the suite saw: "
                        f"{_outcome_text(names, call)[:200]}")

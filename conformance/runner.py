@@ -63,7 +63,15 @@ Progress = Callable[[str], None]
 
 
 def run_suite(target: Target, *, profile: str = "dev", seed: int | None = None,
-              progress: Progress = lambda _: None) -> RunResult:
+              progress: Progress = lambda _: None, first_failure_only: bool = False,
+              targets_file: Path | None = None) -> RunResult:
+    """Run the suite against ``target``.
+
+    ``first_failure_only`` stops at the first failure without shrinking it: the
+    self-test uses it to learn quickly whether, and after how many calls, a mutant
+    is caught. Reports from such a run have unshrunk call sequences.
+    ``targets_file`` is named in the replay commands of the findings.
+    """
     chosen = PROFILES[profile]
     seed = seed if seed is not None else random.randrange(2**32)
     started = dt.datetime.now(dt.UTC)
@@ -82,14 +90,20 @@ def run_suite(target: Target, *, profile: str = "dev", seed: int | None = None,
                             resource_prefix=f"cfs-{secrets.token_hex(3)}-",
                             call_budget=target.call_budget)
             ctx = RunContext(driver, ledger, _face_images(target), target.settle_timeout,
-                             driver.resource_prefix)
+                             driver.resource_prefix, seed=seed,
+                             replay=_replay_command(target, targets_file, chosen, seed))
             _preflight(driver)
             answered = True
             progress(f"target {target.name} answers; running profile {chosen.name} "
                      f"({chosen.examples} test cases), seed {seed}")
-            findings += _directed_scenarios(ctx, target, endpoint_url, seed, chosen)
-            found, examples = _explore(ctx, chosen, seed, target, endpoint_url, progress)
+            findings += _directed_scenarios(ctx, target, endpoint_url)
+            if findings and first_failure_only:
+                raise _StopEarly
+            found, examples = _explore(ctx, chosen, seed, target, endpoint_url, progress,
+                                       first_failure_only)
             findings += found
+        except _StopEarly:
+            pass
         except RunAborted as aborted:
             if not answered:
                 raise aborted.error from None
@@ -108,7 +122,8 @@ def run_suite(target: Target, *, profile: str = "dev", seed: int | None = None,
             if driver is not None:
                 errors += [SuiteErrorRecord("cleanup", e)
                            for e in driver.cleanup_errors + driver.cleanup()]
-    verdict: Verdict = ("does-not-conform" if findings else
+    clauses = _clause_results(ledger, findings, target, errors)
+    verdict: Verdict = ("does-not-conform" if any(c.status == "failed" for c in clauses) else
                         "error" if any(e.kind != "cleanup" for e in errors) else "conforms")
     return RunResult(
         run_id=run_id,
@@ -116,7 +131,7 @@ def run_suite(target: Target, *, profile: str = "dev", seed: int | None = None,
         profile=chosen.name, strictness=target.strictness, seed=seed,
         started=started.isoformat(timespec="seconds"),
         duration_seconds=round(time.monotonic() - clock, 2),
-        verdict=verdict, clauses=_clause_results(ledger, findings, target, errors),
+        verdict=verdict, clauses=clauses,
         findings=findings, errors=errors,
         behaviour_profile={a: dict(r) for a, r in sorted(ledger.readings.items())},
         hard_states=dict(sorted(ledger.hard_states.items())),
@@ -158,11 +173,9 @@ def _preflight(driver: Driver) -> None:
         driver.cleanup_errors.append(error)
 
 
-def _directed_scenarios(ctx: RunContext, target: Target, endpoint_url: str | None, seed: int,
-                        profile: Profile) -> list[FindingRecord]:
+def _directed_scenarios(ctx: RunContext, target: Target, endpoint_url: str | None
+                        ) -> list[FindingRecord]:
     """The hard states every run must reach, not by luck: the cap from 98, 99 and 100."""
-    if profile.name == "dev":
-        return []
     machine = machine_for(ctx)()
     try:
         machine.add_user("cap-user")
@@ -172,14 +185,19 @@ def _directed_scenarios(ctx: RunContext, target: Target, endpoint_url: str | Non
         machine.check_state(2)
     except Failure as failure:
         machine.failed = True
-        return [_finding(failure, target, endpoint_url, seed, profile, directed="cap")]
+        return [_finding(failure, ctx, target, endpoint_url, directed="cap")]
     finally:
         machine.teardown()
     return []
 
 
+class _StopEarly(Exception):
+    """The directed scenario already failed and the caller wants only the first failure."""
+
+
 def _explore(ctx: RunContext, profile: Profile, seed: int, target: Target,
-             endpoint_url: str | None, progress: Progress) -> tuple[list[FindingRecord], int]:
+             endpoint_url: str | None, progress: Progress, first_failure_only: bool
+             ) -> tuple[list[FindingRecord], int]:
     factory = machine_for(ctx)
     factory._hypothesis_internal_use_seed = seed
     examples = 0
@@ -195,9 +213,10 @@ def _explore(ctx: RunContext, profile: Profile, seed: int, target: Target,
     factory.__init__ = counting_init  # type: ignore[method-assign]
     hypothesis_settings = settings(
         max_examples=profile.examples, stateful_step_count=profile.steps, deadline=None,
-        database=None, derandomize=False, print_blob=False, report_multiple_bugs=True,
+        database=None, derandomize=False, print_blob=False,
+        report_multiple_bugs=not first_failure_only,
         suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet,
-        phases=[Phase.explicit, Phase.generate, Phase.shrink],
+        phases=[Phase.explicit, Phase.generate] + ([] if first_failure_only else [Phase.shrink]),
     )
     failures: list[Failure] = []
     with with_reporter(lambda _: None):
@@ -210,24 +229,32 @@ def _explore(ctx: RunContext, profile: Profile, seed: int, target: Target,
             if unexpected:
                 raise unexpected[0] from None
             failures += [e for e in group.exceptions if isinstance(e, Failure)]
-    findings = [_finding(f, target, endpoint_url, seed, profile) for f in failures]
+    findings = [_finding(f, ctx, target, endpoint_url) for f in failures]
     return findings, examples
 
 
-def _finding(failure: Failure, target: Target, endpoint_url: str | None, seed: int,
-             profile: Profile, directed: str = "") -> FindingRecord:
-    where = (f"--endpoint-url {target.endpoint_url}" if target.name == "endpoint"
-             else f"--target {target.name}")
+def _finding(failure: Failure, ctx: RunContext, target: Target, endpoint_url: str | None,
+             directed: str = "") -> FindingRecord:
     return FindingRecord(
         clause=failure.clause, message=failure.message,
         steps=reproducer.steps_text(failure.calls),
         calls=failure.calls,
         reproducer=reproducer.script(failure.calls, endpoint_url=endpoint_url,
                                      region=target.region),
-        seed=seed,
-        replay_command=(f"conformance run {where} --profile {profile.name} --seed {seed}"
-                        + (f"  # directed scenario '{directed}'" if directed else "")),
+        seed=ctx.seed,
+        replay_command=ctx.replay + (f"  # directed scenario '{directed}', runs first"
+                                     if directed else ""),
     )
+
+
+def _replay_command(target: Target, targets_file: Path | None, profile: Profile,
+                    seed: int) -> str:
+    if target.name == "endpoint":
+        where = f"--endpoint-url {target.endpoint_url}"
+    else:
+        where = (f"--targets {targets_file} " if targets_file else "") + f"--target {target.name}"
+    strictness = " --strictness aws" if target.strictness == "aws" else ""
+    return f"conformance run {where} --profile {profile.name} --seed {seed}{strictness}"
 
 
 def _error_kind(aborted: RunAborted) -> str:

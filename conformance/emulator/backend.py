@@ -310,6 +310,14 @@ _UNCHECKED: dict[str, tuple[str, frozenset[str]]] = {
     "token-pattern-unchecked": ("ClientRequestToken", frozenset({"pattern"})),
 }
 
+# Deviations under which one operation executes a request whose token was used with other
+# parameters, as if the token were new: operation -> deviation.
+_MISMATCH_IGNORED: dict[str, str] = {
+    "DisassociateFaces": "df-mismatch-ignored",
+    "CreateUser": "cu-mismatch-ignored",
+    "DeleteUser": "du-mismatch-ignored",
+}
+
 
 # --- state ----------------------------------------------------------------------------------
 
@@ -467,9 +475,12 @@ class Backend:
                 if self._deviates("mismatch-wrong-code"):
                     raise ConflictException(f"ClientRequestToken {token} was used with other "
                                             "parameters")
-                raise IdempotentParameterMismatchException(
-                    f"ClientRequestToken {token} was already used by {seen.operation} with "
-                    "other parameters")
+                mismatch_ignored = _MISMATCH_IGNORED.get(operation)
+                if mismatch_ignored is None or not self._deviates(mismatch_ignored):
+                    raise IdempotentParameterMismatchException(
+                        f"ClientRequestToken {token} was already used by {seen.operation} "
+                        "with other parameters")
+                # Under the deviation, the request runs below as if its token were new.
         outcome: Response | EmulatorError
         try:
             outcome = run()
@@ -477,7 +488,8 @@ class Backend:
             outcome = error
         remembered = _Remembered(operation, params, copy.deepcopy(outcome)
                                  if isinstance(outcome, dict) else outcome)
-        if key is not None:
+        forgets_token = operation == "DisassociateFaces" and self._deviates("df-token-ignored")
+        if key is not None and not forgets_token:
             collection.tokens[key] = remembered
         if self._deviates("dedupe-without-token"):
             collection.by_params[params_key] = remembered
@@ -491,6 +503,9 @@ class Backend:
             return run()
         if operation == "CreateUser" and self._deviates("cu-replay-conflict"):
             raise ConflictException("a user with this UserId already exists")
+        if operation == "DeleteUser" and self._deviates("du-replay-not-found"):
+            raise ResourceNotFoundException(f"The user id: {seen.params['UserId']} does not "
+                                            f"exist in collection {seen.params['CollectionId']}")
         return seen.replay()
 
     # --- helpers --------------------------------------------------------------------------
@@ -646,9 +661,12 @@ class Backend:
         face = _Face(str(uuid.uuid4()), str(uuid.uuid4()), person, self._next_seq(), detected,
                      request.get("ExternalImageId"))
         collection.faces[face.face_id] = face
+        record = self._face_fields(face)
+        if self._deviates("index-faces-confidence-string"):
+            record["Confidence"] = str(record["Confidence"])
         return {
             "FaceRecords": [{
-                "Face": self._face_fields(face),
+                "Face": record,
                 "FaceDetail": {"BoundingBox": dict(_BOX), "Confidence": detected},
             }],
             "FaceModelVersion": FACE_MODEL_VERSION,
@@ -707,7 +725,8 @@ class Backend:
                                 "Reasons": ["ASSOCIATED_TO_AN_EXISTING_USER"]})
                 continue
             self._touch(collection, face.user_id)
-            del collection.faces[face_id]
+            if not self._deviates("delete-unowned-kept"):  # only unowned faces get this far
+                del collection.faces[face_id]
             deleted.append(face_id)
         response: Response = {"UnsuccessfulFaceDeletions": refused}
         if deleted:  # the model's FaceIdList has min 1: an empty list is left out
@@ -874,7 +893,8 @@ class Backend:
     def _associate(self, collection: _Collection, user: _User, faces: list[_Face]) -> None:
         for face in faces:
             self._touch(collection, face.user_id)  # only under "move-owned-face" is it owned
-            face.user_id = user.user_id
+            if not self._deviates("assoc-not-persisted"):
+                face.user_id = user.user_id
         if faces:
             user.changed_at = self._clock()
 
@@ -908,9 +928,11 @@ class Backend:
             self._touch(collection, face.user_id)
             if not self._deviates("df-no-release"):
                 face.user_id = None
-        return {"DisassociatedFaces": [{"FaceId": f.face_id} for f in released],
-                "UnsuccessfulFaceDisassociations": unsuccessful,
-                "UserStatus": self._status_after(collection, user, bool(released))}
+        response: Response = {"DisassociatedFaces": [{"FaceId": f.face_id} for f in released],
+                              "UnsuccessfulFaceDisassociations": unsuccessful}
+        if not self._deviates("df-missing-user-status"):
+            response["UserStatus"] = self._status_after(collection, user, bool(released))
+        return response
 
     @_operation("SearchUsers")
     def search_users(self, request: Request) -> Response:

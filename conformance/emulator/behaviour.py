@@ -89,6 +89,20 @@ DEVIATIONS: Mapping[str, str] = MappingProxyType({
     "list-users-repeats-page-edge": "ListUsers repeats the last item of a page at the start of "
     "the next",
     "list-faces-ignores-userid": "ListFaces ignores its UserId filter",
+    "assoc-not-persisted": "AssociateFaces reports faces as associated but does not record the "
+    "ownership",
+    "df-missing-user-status": "the DisassociateFaces response has no UserStatus",
+    "df-token-ignored": "DisassociateFaces does not remember tokens, so a replay executes again",
+    "df-mismatch-ignored": "DisassociateFaces with a reused token and other parameters executes "
+    "the new request instead of answering IdempotentParameterMismatchException",
+    "cu-mismatch-ignored": "CreateUser with a reused token and another UserId creates that user "
+    "instead of answering IdempotentParameterMismatchException",
+    "du-replay-not-found": "replaying DeleteUser with the same token answers "
+    "ResourceNotFoundException",
+    "du-mismatch-ignored": "DeleteUser with a reused token and another UserId deletes that user "
+    "instead of answering IdempotentParameterMismatchException",
+    "delete-unowned-kept": "DeleteFaces reports unowned faces as deleted but keeps them",
+    "index-faces-confidence-string": "IndexFaces answers Face.Confidence as a string",
 })
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from conformance.emulator.behaviour import DEVIATIONS
+from conformance.images import face_image
 
 from .conftest import COLLECTION, Rig, RigFactory, confidence, error_code, person_matching
 from .test_concurrency_and_faults import both_take_one_face
@@ -220,6 +221,17 @@ def _(rig: Rig, deviated: bool) -> None:
     assert code == (None if deviated else "InvalidParameterException")
 
 
+@scenario("assoc-not-persisted")
+def _(rig: Rig, deviated: bool) -> None:
+    face = rig.face()
+    rig.user("u")
+    assert rig.associate("u", [face]) == {"AssociatedFaces": [{"FaceId": face}],
+                                          "UnsuccessfulFaceAssociations": [],
+                                          "UserStatus": "UPDATING"}
+    assert rig.owners()[face] == (None if deviated else "u")
+    assert rig.faces_of("u") == ([] if deviated else [face])
+
+
 @scenario("missing-user-status")
 def _(rig: Rig, deviated: bool) -> None:
     face = rig.face()
@@ -331,6 +343,39 @@ def _(rig: Rig, deviated: bool) -> None:
     assert rig.owners()[face] == ("u" if deviated else None)
 
 
+@scenario("df-missing-user-status")
+def _(rig: Rig, deviated: bool) -> None:
+    face = with_owned_face(rig, "u")
+    answer = rig.disassociate("u", [face])
+    assert faces_ids(answer["DisassociatedFaces"]) == [face]
+    assert ("UserStatus" in answer) is not deviated
+
+
+@scenario("df-token-ignored")
+def _(rig: Rig, deviated: bool) -> None:
+    face = rig.face()
+    rig.user("u")
+    rig.associate("u", [face], ClientRequestToken="assoc")
+    rig.disassociate("u", [face], ClientRequestToken="dis")
+    rig.associate("u", [face])
+    rig.disassociate("u", [face], ClientRequestToken="dis")  # replay
+    assert rig.owners()[face] == (None if deviated else "u")
+    # AssociateFaces keeps its tokens: this replay has no effect either way.
+    rig.associate("u", [face], ClientRequestToken="assoc")
+    assert rig.owners()[face] == (None if deviated else "u")
+
+
+@scenario("df-mismatch-ignored")
+def _(rig: Rig, deviated: bool) -> None:
+    a, b = rig.faces(2)
+    rig.user("u")
+    rig.associate("u", [a, b])
+    rig.disassociate("u", [a], ClientRequestToken="tok")
+    code = error_code(lambda: rig.disassociate("u", [b], ClientRequestToken="tok"))
+    assert code == (None if deviated else "IdempotentParameterMismatchException")
+    assert rig.owners()[b] == (None if deviated else "u")
+
+
 @scenario("df-unknown-user-ok")
 def _(rig: Rig, deviated: bool) -> None:
     face = rig.face()
@@ -353,6 +398,15 @@ def _(rig: Rig, deviated: bool) -> None:
     assert code == ("ConflictException" if deviated else None)
 
 
+@scenario("cu-mismatch-ignored")
+def _(rig: Rig, deviated: bool) -> None:
+    rig.client.create_user(CollectionId=COLLECTION, UserId="u", ClientRequestToken="tok")
+    code = error_code(lambda: rig.client.create_user(CollectionId=COLLECTION, UserId="v",
+                                                     ClientRequestToken="tok"))
+    assert code == (None if deviated else "IdempotentParameterMismatchException")
+    assert rig.users() == (["u", "v"] if deviated else ["u"])
+
+
 @scenario("du-keeps-faces-owned")
 def _(rig: Rig, deviated: bool) -> None:
     face = with_owned_face(rig, "u")
@@ -366,12 +420,48 @@ def _(rig: Rig, deviated: bool) -> None:
     assert code == (None if deviated else "ResourceNotFoundException")
 
 
+@scenario("du-replay-not-found")
+def _(rig: Rig, deviated: bool) -> None:
+    rig.user("u")
+    request = {"CollectionId": COLLECTION, "UserId": "u", "ClientRequestToken": "tok"}
+    rig.client.delete_user(**request)
+    code = error_code(lambda: rig.client.delete_user(**request))
+    assert code == ("ResourceNotFoundException" if deviated else None)
+
+
+@scenario("du-mismatch-ignored")
+def _(rig: Rig, deviated: bool) -> None:
+    rig.user("u")
+    rig.user("v")
+    rig.client.delete_user(CollectionId=COLLECTION, UserId="u", ClientRequestToken="tok")
+    code = error_code(lambda: rig.client.delete_user(CollectionId=COLLECTION, UserId="v",
+                                                     ClientRequestToken="tok"))
+    assert code == (None if deviated else "IdempotentParameterMismatchException")
+    assert rig.users() == ([] if deviated else ["v"])
+
+
 @scenario("delete-owned-face")
 def _(rig: Rig, deviated: bool) -> None:
     face = with_owned_face(rig, "u")
     answer = rig.client.delete_faces(CollectionId=COLLECTION, FaceIds=[face])
     assert answer.get("DeletedFaces", []) == ([face] if deviated else [])
     assert (face in rig.owners()) is not deviated
+
+
+@scenario("delete-unowned-kept")
+def _(rig: Rig, deviated: bool) -> None:
+    face = rig.face()
+    answer = rig.client.delete_faces(CollectionId=COLLECTION, FaceIds=[face])
+    assert answer["DeletedFaces"] == [face]
+    assert (face in rig.owners()) is deviated
+
+
+@scenario("index-faces-confidence-string")
+def _(rig: Rig, deviated: bool) -> None:
+    answer = rig.client.index_faces(CollectionId=COLLECTION, Image={"Bytes": face_image(0)})
+    assert isinstance(answer["FaceRecords"][0]["Face"]["Confidence"], str if deviated else float)
+    listed = rig.client.list_faces(CollectionId=COLLECTION)["Faces"]
+    assert isinstance(listed[0]["Confidence"], float)  # only IndexFaces deviates
 
 
 @scenario("list-faces-drops-page-edge")

@@ -1,0 +1,153 @@
+"""The self-validation catalogue (DESIGN.md section 7): what the suite must fail and must pass.
+
+A *mutant* is the reference emulator with one seeded deviation from
+``DEVIATIONS``; the suite must find it non-conforming. A *legal variant* takes
+another reading of an ambiguity, or imitates a slow, throttled or failing
+service; the suite must still find it conforming under strictness "spec".
+``conformance selftest`` runs the whole catalogue (``conformance.selftest``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from conformance.clauses import AMBIGUITIES
+from conformance.emulator.behaviour import DEFAULT_READINGS, DEVIATIONS, Behaviour
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    # The clause the deviation breaks, which the suite should fail first and most directly.
+    clause: str
+    description: str
+    behaviour: Behaviour
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    # The ambiguity whose other reading this is; None for the timing variants.
+    ambiguity: str | None
+    description: str
+    behaviour: Behaviour
+
+
+Entry = Mutant | Variant
+
+
+def _mutant(deviation: str, clause: str, **readings: str) -> Mutant:
+    # Readings are spelled out where a deviation only shows under them, so that a
+    # later change of DEFAULT_READINGS cannot silently turn the mutant into a no-op.
+    wanted = {amb.replace("_", "-"): reading for amb, reading in readings.items()}
+    return Mutant(deviation, clause, DEVIATIONS[deviation],
+                  Behaviour(readings={**DEFAULT_READINGS, **wanted},
+                            deviations=frozenset({deviation})))
+
+
+MUTANTS: tuple[Mutant, ...] = (
+    _mutant("accept-unknown-user", "AF-USER-EXISTS"),
+    _mutant("unknown-user-wrong-code", "AF-USER-EXISTS"),
+    _mutant("unknown-collection-not-found-entries", "AF-COLL-EXISTS"),
+    _mutant("assoc-not-persisted", "AF-ASSOC"),
+    _mutant("report-already-associated", "AF-IGNORE-SAME"),
+    _mutant("move-owned-face", "AF-DIFF-USER"),
+    _mutant("drop-unknown-face", "AF-NOT-FOUND"),
+    _mutant("threshold-ignored", "AF-THRESHOLD"),
+    _mutant("threshold-on-empty-user", "AF-THRESHOLD"),
+    _mutant("low-confidence-reports-threshold", "AF-THRESHOLD"),
+    # A threshold of 0 read as 75 refuses faces that 0 lets through: a wrong threshold
+    # applied, not a wrong default (the default is only for an omitted threshold).
+    _mutant("zero-threshold-is-default", "AF-THRESHOLD"),
+    _mutant("default-threshold-50", "AF-THRESHOLD-DEFAULT"),
+    _mutant("threshold-range-unchecked", "AF-THRESHOLD-RANGE"),
+    _mutant("cap-off-by-one", "AF-CAP-USER"),
+    _mutant("cap-checked-per-request", "AF-CAP-USER"),
+    # Only a request refused whole with an exception has anything to roll back.
+    _mutant("refusal-not-rolled-back", "AF-CAP-USER",
+            AMB_CAP="exception", AMB_CAP_CROSS="refused-whole"),
+    _mutant("request-max-unchecked", "AF-CAP-REQUEST"),
+    _mutant("faceid-pattern-unchecked", "AF-INPUT"),
+    _mutant("userid-length-unchecked", "AF-INPUT"),
+    _mutant("token-pattern-unchecked", "AF-INPUT"),
+    _mutant("missing-user-status", "AF-SHAPE"),
+    _mutant("confidence-as-string", "AF-SHAPE"),
+    _mutant("echo-duplicate-face", "AF-SHAPE", AMB_DUP_IDS="once"),
+    _mutant("status-never-settles", "AF-STATUS"),
+    _mutant("token-replayed-against-today", "AF-TOKEN-REPLAY"),
+    _mutant("token-cached-without-params", "AF-TOKEN-MISMATCH"),
+    _mutant("mismatch-wrong-code", "AF-TOKEN-MISMATCH"),
+    _mutant("dedupe-without-token", "AF-TOKEN-AUTO"),
+    _mutant("df-unknown-user-ok", "DF-USER-EXISTS"),
+    _mutant("df-no-release", "DF-RELEASE"),
+    _mutant("df-releases-other-users-face", "DF-DIFF-USER"),
+    _mutant("df-drop-unknown-face", "DF-NOT-FOUND"),
+    _mutant("df-missing-user-status", "DF-SHAPE"),
+    _mutant("df-token-ignored", "DF-TOKEN-REPLAY"),
+    _mutant("df-mismatch-ignored", "DF-TOKEN-MISMATCH"),
+    _mutant("new-user-active", "CU-CREATED"),
+    _mutant("cu-overwrite-existing", "CU-CONFLICT"),
+    _mutant("cu-replay-conflict", "CU-TOKEN-REPLAY"),
+    _mutant("cu-mismatch-ignored", "CU-TOKEN-MISMATCH"),
+    _mutant("du-unknown-ok", "DU-NOT-FOUND"),
+    _mutant("du-keeps-faces-owned", "DU-RELEASE"),
+    _mutant("du-replay-not-found", "DU-TOKEN-REPLAY"),
+    _mutant("du-mismatch-ignored", "DU-TOKEN-MISMATCH"),
+    _mutant("delete-owned-face", "DEL-OWNED"),
+    _mutant("delete-unowned-kept", "DEL-FACES"),
+    _mutant("index-faces-confidence-string", "SCHEMA"),
+    _mutant("list-faces-drops-page-edge", "LIST-FACES"),
+    _mutant("list-faces-ignores-userid", "LIST-FACES"),
+    _mutant("list-users-repeats-page-edge", "LIST-USERS"),
+    _mutant("no-lock", "CONC"),
+)
+
+
+def _variant(name: str, description: str, ambiguity: str | None = None,
+             readings: dict[str, str] | None = None, *, settle_seconds: float = 0.0,
+             throttle_every: int = 0, fault_every: int = 0) -> Variant:
+    return Variant(name, ambiguity, description,
+                   Behaviour(readings={**DEFAULT_READINGS, **(readings or {})},
+                             settle_seconds=settle_seconds, throttle_every=throttle_every,
+                             fault_every=fault_every))
+
+
+def _non_default_readings() -> list[tuple[str, str]]:
+    return [(amb.id, reading) for amb in AMBIGUITIES.values() for reading in amb.readings
+            if reading != DEFAULT_READINGS[amb.id]]
+
+
+def _reading_variants() -> list[Variant]:
+    """One variant per non-default reading, named after the ambiguity and the reading."""
+    variants = []
+    for amb, reading in _non_default_readings():
+        kebab = re.sub(r"(?<=[a-z])(?=[A-Z])", "-", reading).lower()  # ValidationException
+        name = f"{amb.removeprefix('AMB-').lower()}-{kebab}"
+        variants.append(_variant(name, f"{AMBIGUITIES[amb].question}: {reading}", amb,
+                                 {amb: reading}))
+    # Filling up to the cap reaches the cap itself, so it is also tried with the other
+    # reading of what happens there.
+    variants.append(_variant(
+        "cap-cross-filled-to-cap-unsuccessful-entries",
+        "a request that would cross 100 is filled up to 100, and the rest are "
+        "unsuccessful entries instead of an exception", "AMB-CAP-CROSS",
+        {"AMB-CAP-CROSS": "filled-to-cap", "AMB-CAP": "unsuccessful-entries"}))
+    return variants
+
+
+VARIANTS: tuple[Variant, ...] = (
+    *_reading_variants(),
+    _variant("all-other-readings", "every non-default reading at once",
+             readings=dict(_non_default_readings())),
+    # Well within the embedded target's settle timeout of 10 s.
+    _variant("slow-settle", "a user stays UPDATING for 0.5 s after a change",
+             settle_seconds=0.5),
+    _variant("throttled", "every 7th request is refused with ThrottlingException; the "
+             "suite's retries must absorb it", throttle_every=7),
+    _variant("faulty", "every 11th request fails with InternalServerError; the suite's "
+             "retries must absorb it", fault_every=11),
+)
+
+CATALOGUE: tuple[Entry, ...] = (*MUTANTS, *VARIANTS)
+BY_NAME: dict[str, Entry] = {entry.name: entry for entry in CATALOGUE}

@@ -1,0 +1,306 @@
+"""The self-test: run the suite against every entry of the catalogue and score it.
+
+A mutant is *caught* when the suite finds it non-conforming; a legal variant
+*passes* when the suite finds it conforming. Each entry runs in its own worker
+process with its own embedded emulator on a free port, so entries are
+independent and can run in parallel. Each entry's seed is derived from the base
+seed and the entry's name, so a result can be replayed alone (``--only``) and
+does not depend on which other entries ran.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import json
+import multiprocessing
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from conformance.errors import EXIT_CONFORMS, EXIT_FAILURES, ConfigError
+from conformance.mutants import Entry, Mutant
+from conformance.results import RunResult
+from conformance.targets import DEFAULT_SETTLE_TIMEOUT, Target
+
+Expected = Literal["fail", "pass"]
+Outcome = Literal["caught", "survived", "passed", "FAILED", "error"]
+Progress = Callable[[str], None]
+
+DEFAULT_SEED = 0
+DEFAULT_REPORT_DIR = Path("reports") / "selftest"
+README_START = "<!-- selftest:start -->"
+README_END = "<!-- selftest:end -->"
+# Counters in RunResult.calls that are not requests the suite chose to send.
+_NOT_CALLS = frozenset({"retries", "throttled"})
+
+
+@dataclass(frozen=True)
+class EntryResult:
+    name: str
+    kind: Literal["mutant", "variant"]
+    # The clause a mutant breaks, or the ambiguity a variant reads ("" for timing variants).
+    subject: str
+    description: str
+    expected: Expected
+    result: Outcome
+    seconds: float
+    # API calls the run sent; for a caught mutant, the calls until it was detected.
+    calls: int
+    # The clauses the run failed, the first-found first.
+    failed_clauses: list[str]
+    seed: int
+    # The first finding's or error's message: what to read first when an entry goes wrong.
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.result in ("caught", "passed")
+
+    @property
+    def expected_clause_failed(self) -> bool | None:
+        """For a caught mutant: whether the clause it was seeded against is among the failed."""
+        if self.kind != "mutant" or self.result != "caught":
+            return None
+        return self.subject in self.failed_clauses
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "expected_clause_failed": self.expected_clause_failed}
+
+
+@dataclass(frozen=True)
+class SelftestResult:
+    profile: str
+    seed: int
+    jobs: int
+    seconds: float
+    entries: list[EntryResult]
+
+    @property
+    def mutants(self) -> list[EntryResult]:
+        return [e for e in self.entries if e.kind == "mutant"]
+
+    @property
+    def variants(self) -> list[EntryResult]:
+        return [e for e in self.entries if e.kind == "variant"]
+
+    @property
+    def ok(self) -> bool:
+        return all(e.ok for e in self.entries)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CONFORMS if self.ok else EXIT_FAILURES
+
+    def score_line(self) -> str:
+        caught = sum(e.result == "caught" for e in self.mutants)
+        passing = sum(e.result == "passed" for e in self.variants)
+        return (f"{caught}/{len(self.mutants)} mutants caught, "
+                f"{passing}/{len(self.variants)} variants pass")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "profile": self.profile, "seed": self.seed, "jobs": self.jobs,
+            "seconds": self.seconds, "ok": self.ok, "score": self.score_line(),
+            "entries": [e.to_json() for e in self.entries],
+        }
+
+
+def entry_seed(base_seed: int, name: str) -> int:
+    """A seed for one entry that depends only on the base seed and the entry's name."""
+    digest = hashlib.sha256(f"{base_seed}:{name}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+def select(entries: Sequence[Entry], names: Sequence[str]) -> list[Entry]:
+    """The entries named, in catalogue order; an unknown name is a usage error."""
+    import difflib
+
+    known = {e.name for e in entries}
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"--only: no catalogue entry {name!r}{hint}; entries are listed "
+                              "in conformance/mutants.py")
+    return [e for e in entries if e.name in names]
+
+
+def run_selftest(entries: Sequence[Entry], profile: str = "ci", jobs: int = 2,
+                 seed: int = DEFAULT_SEED, progress: Progress = lambda _: None
+                 ) -> SelftestResult:
+    """Run the suite against every entry, ``jobs`` at a time, in worker processes."""
+    if jobs < 1:
+        raise ConfigError(f"--jobs must be at least 1, got {jobs}")
+    clock = time.monotonic()
+    done: dict[str, EntryResult] = {}
+    # Variants run the whole profile and mutants mostly stop early: starting the long
+    # runs first keeps the last worker from finishing alone.
+    ordered = sorted(entries, key=lambda e: isinstance(e, Mutant))
+    # Spawned, not forked: a worker must not inherit the parent's threads or state.
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, max(len(entries), 1)),
+                                                mp_context=context) as pool:
+        futures = {pool.submit(_run_entry, e, profile, entry_seed(seed, e.name)): e
+                   for e in ordered}
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                entry = futures[future]
+                try:
+                    record = future.result()
+                except Exception as exc:  # the worker died: the entry could not be judged
+                    record = _record(entry, entry_seed(seed, entry.name), "error", 0.0, 0, [],
+                                     f"worker failed: {type(exc).__name__}: {exc}")
+                done[entry.name] = record
+                progress(f"[{len(done):>{len(str(len(entries)))}}/{len(entries)}] "
+                         f"{_progress_text(record)}")
+        except KeyboardInterrupt:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    return SelftestResult(profile=profile, seed=seed, jobs=jobs,
+                          seconds=round(time.monotonic() - clock, 1),
+                          entries=[done[e.name] for e in entries])
+
+
+def _run_entry(entry: Entry, profile: str, seed: int) -> EntryResult:
+    """One entry, in a worker process: start its emulator, run the suite, classify."""
+    from conformance.runner import run_suite
+
+    target = Target(name=f"selftest-{entry.name}", kind="embedded",
+                    settle_timeout=DEFAULT_SETTLE_TIMEOUT["embedded"],
+                    behaviour=entry.behaviour)
+    mutant = isinstance(entry, Mutant)
+    clock = time.monotonic()
+    try:
+        result = run_suite(target, profile=profile, seed=seed, first_failure_only=mutant)
+    except Exception as exc:  # a run that could not start says nothing about the suite's power
+        return _record(entry, seed, "error", time.monotonic() - clock, 0, [],
+                       f"{type(exc).__name__}: {exc}")
+    return _record(entry, seed, _classify(result, mutant), time.monotonic() - clock,
+                   sum(n for op, n in result.calls.items() if op not in _NOT_CALLS),
+                   list(dict.fromkeys(f.clause for f in result.findings)), _detail(result))
+
+
+def _classify(result: RunResult, mutant: bool) -> Outcome:
+    if result.verdict == "error":
+        return "error"
+    if mutant:
+        return "caught" if result.verdict == "does-not-conform" else "survived"
+    return "passed" if result.verdict == "conforms" else "FAILED"
+
+
+def _detail(result: RunResult) -> str:
+    if result.findings:
+        return f"[{result.findings[0].clause}] {_first_line(result.findings[0].message)}"
+    errors = [e for e in result.errors if e.kind != "cleanup"] or result.errors
+    return f"{errors[0].kind}: {_first_line(errors[0].message)}" if errors else ""
+
+
+def _record(entry: Entry, seed: int, outcome: Outcome, seconds: float, calls: int,
+            failed: list[str], detail: str) -> EntryResult:
+    if isinstance(entry, Mutant):
+        return EntryResult(entry.name, "mutant", entry.clause, entry.description, "fail",
+                           outcome, round(seconds, 1), calls, failed, seed, detail)
+    return EntryResult(entry.name, "variant", entry.ambiguity or "", entry.description, "pass",
+                       outcome, round(seconds, 1), calls, failed, seed, detail)
+
+
+def _first_line(text: str) -> str:
+    return text.splitlines()[0] if text else ""
+
+
+def _failed_text(entry: EntryResult) -> str:
+    text = ", ".join(entry.failed_clauses) or "-"
+    if entry.expected_clause_failed is False:
+        text += f" (not {entry.subject})"
+    return text
+
+
+def _progress_text(entry: EntryResult) -> str:
+    if entry.failed_clauses:
+        how = f" under {_failed_text(entry)}"
+    elif entry.result == "error":
+        how = f": {entry.detail}"
+    else:
+        how = ""
+    return f"{entry.name}: {entry.result}{how} in {entry.seconds:.1f} s ({entry.calls} calls)"
+
+
+# --------------------------------------------------------------------------- reports
+
+_COLUMNS = ("name", "clause", "expected", "result", "seconds", "calls", "failed clauses")
+
+
+def _rows(result: SelftestResult) -> list[tuple[str, ...]]:
+    return [(e.name, e.subject or "-", e.expected, e.result, f"{e.seconds:.1f}", str(e.calls),
+             _failed_text(e)) for e in result.entries]
+
+
+def table_lines(result: SelftestResult) -> list[str]:
+    """The plain-text table and score, for a terminal."""
+    rows = [_COLUMNS, *_rows(result)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
+    numeric = {_COLUMNS.index("seconds"), _COLUMNS.index("calls")}
+
+    def line(row: tuple[str, ...]) -> str:
+        cells = [cell.rjust(w) if i in numeric else cell.ljust(w)
+                 for i, (cell, w) in enumerate(zip(row, widths, strict=True))]
+        return "  ".join(cells).rstrip()
+
+    lines = [line(rows[0]), "  ".join("-" * w for w in widths)]
+    lines += [line(row) for row in rows[1:]]
+    lines += ["", *_problem_lines(result), _summary(result)]
+    return lines
+
+
+def _problem_lines(result: SelftestResult) -> list[str]:
+    return [f"{e.result}: {e.name}: {e.detail or 'the run found nothing'}"
+            for e in result.entries if not e.ok]
+
+
+def _summary(result: SelftestResult) -> str:
+    minutes, seconds = divmod(round(result.seconds), 60)
+    return (f"{result.score_line()} (profile {result.profile}, seed {result.seed}, "
+            f"{result.jobs} jobs, {minutes} min {seconds:02d} s)")
+
+
+def markdown(result: SelftestResult) -> str:
+    """The Markdown table and score: the self-test report, and the README section."""
+    header = ("entry", "clause / ambiguity", "expected", "result", "seconds", "API calls",
+              "failed clauses", "what it does")
+    lines = [f"**{result.score_line()}** (profile `{result.profile}`, seed {result.seed}, "
+             f"{result.jobs} jobs, {round(result.seconds)} s in all)", "",
+             "| " + " | ".join(header) + " |",
+             "|" + "|".join("---:" if h in ("seconds", "API calls") else "---"
+                            for h in header) + "|"]
+    for e, row in zip(result.entries, _rows(result), strict=True):
+        name, subject, expected, outcome, seconds, calls, failed = row
+        shown = outcome if e.ok else f"**{outcome}**"
+        cells = (f"`{name}`", subject, expected, shown, seconds, calls, failed,
+                 e.description.replace("|", "\\|"))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_reports(result: SelftestResult, directory: Path) -> dict[str, Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = {"json": directory / "selftest.json", "markdown": directory / "selftest.md"}
+    paths["json"].write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
+    paths["markdown"].write_text("# Self-test\n\n" + markdown(result), encoding="utf-8")
+    return paths
+
+
+def update_readme(path: Path, section: str) -> None:
+    """Replace what lies between the self-test markers in ``path`` with ``section``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"--readme: cannot read {path}: {exc.strerror}") from None
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        raise ConfigError(f"--readme: {path} has no {README_START} ... {README_END} section; "
+                          "add the two markers where the table belongs")
+    head = text[:start + len(README_START)]
+    path.write_text(f"{head}\n{section.rstrip()}\n{text[end:]}", encoding="utf-8")

@@ -1,0 +1,99 @@
+"""The suite end to end against its own reference emulator: it passes the reference and fails
+broken configurations, naming the clause each breaks."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from conformance.clauses import CLAUSES
+from conformance.emulator.behaviour import Behaviour
+from conformance.results import RunResult
+from conformance.runner import run_suite
+from conformance.targets import BUILTIN_EMBEDDED, Target
+
+
+def embedded(**behaviour: object) -> Target:
+    return dataclasses.replace(BUILTIN_EMBEDDED, name="under-test",
+                               behaviour=Behaviour(**behaviour))  # type: ignore[arg-type]
+
+
+def failed_clauses(result: RunResult) -> set[str]:
+    return {c.clause for c in result.clauses if c.status == "failed"}
+
+
+@pytest.fixture(scope="module")
+def reference_run() -> RunResult:
+    return run_suite(BUILTIN_EMBEDDED, profile="dev", seed=11)
+
+
+def test_reference_emulator_conforms(reference_run: RunResult) -> None:
+    assert reference_run.verdict == "conforms", [f.message for f in reference_run.findings]
+    assert not reference_run.errors
+    statuses = {c.status for c in reference_run.clauses}
+    assert statuses <= {"passed", "not-checked"}
+    for clause in reference_run.clauses:
+        # "passed" is earned by checks that ran, never by default.
+        assert (clause.status == "passed") == (clause.checks > 0), clause
+        if clause.status == "not-checked":
+            assert clause.reason
+    assert [c.clause for c in reference_run.clauses] == list(CLAUSES)
+
+
+def test_every_run_reaches_the_cap(reference_run: RunResult) -> None:
+    # The directed scenario runs in every profile: at 99, at 100, and across 100.
+    for state in ("user-at-99", "user-at-100", "request-crossing-cap", "request-at-cap"):
+        assert reference_run.hard_states.get(state, 0) >= 1, state
+
+
+def test_the_behaviour_profile_records_the_readings(reference_run: RunResult) -> None:
+    profile = reference_run.behaviour_profile
+    assert set(profile["AMB-STATUS-NOW"]) == {"UPDATING"}
+    assert set(profile["AMB-CAP"]) == {"exception"}
+
+
+@pytest.mark.parametrize(("deviation", "clause"), [
+    ("move-owned-face", "AF-DIFF-USER"),
+    ("report-already-associated", "AF-IGNORE-SAME"),
+    ("accept-unknown-user", "AF-USER-EXISTS"),
+])
+def test_a_broken_emulator_fails_naming_the_clause(deviation: str, clause: str) -> None:
+    result = run_suite(embedded(deviations=frozenset({deviation})), profile="dev", seed=3)
+    assert result.verdict == "does-not-conform"
+    assert clause in failed_clauses(result)
+    finding = next(f for f in result.findings if f.clause == clause)
+    # What a user pastes into a bug report: the calls, a script, the replay command.
+    assert finding.steps and "AssociateFaces" in finding.steps
+    compile(finding.reproducer, "reproducer.py", "exec")
+    assert "--seed 3" in finding.replay_command and "--target under-test" in finding.replay_command
+
+
+def test_a_pinned_reading_fails_when_the_target_takes_the_other() -> None:
+    target = dataclasses.replace(embedded(readings={"AMB-OWNER-ID": "requested"}),
+                                 strictness="aws")
+    result = run_suite(target, profile="dev", seed=5)
+    assert "AF-DIFF-USER" in failed_clauses(result)
+    assert any("AMB-OWNER-ID" in f.message for f in result.findings)
+
+
+def test_a_legal_reading_passes_under_spec() -> None:
+    target = embedded(readings={"AMB-OWNER-ID": "requested", "AMB-STATUS-NOW": "ACTIVE"})
+    result = run_suite(target, profile="dev", seed=5)
+    assert result.verdict == "conforms", [f.message for f in result.findings]
+    assert set(result.behaviour_profile["AMB-OWNER-ID"]) == {"requested"}
+
+
+def test_throttling_is_absorbed_and_counted_not_reported_as_a_finding() -> None:
+    result = run_suite(embedded(throttle_every=5), profile="dev", seed=2)
+    assert result.verdict == "conforms"
+    assert result.calls.get("retries", 0) > 0
+
+
+def test_expected_failures_do_not_fail_the_run() -> None:
+    target = dataclasses.replace(embedded(deviations=frozenset({"report-already-associated"})),
+                                 expected_failures=frozenset({"AF-IGNORE-SAME"}))
+    result = run_suite(target, profile="dev", seed=3)
+    statuses = {c.clause: c.status for c in result.clauses}
+    assert statuses["AF-IGNORE-SAME"] == "expected-failure"
+    assert result.verdict == "conforms"
