@@ -9,6 +9,7 @@ stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -72,8 +73,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # CI systems cancel a job with SIGTERM: stop the way Ctrl-C does, so the run still
+    # deletes what it created and writes what it learned.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         if args.command == "run":
             return _run(args)
@@ -122,6 +130,8 @@ def _run(args: argparse.Namespace) -> int:
     for line in summary_lines(result):
         print(line)
     print(f"reports: {', '.join(str(p) for p in paths.values())}")
+    if any(e.kind == "interrupted" for e in result.errors):
+        return 130
     return exit_code(result)
 
 

@@ -160,8 +160,10 @@ class Driver:
         """Calls the suite made; the client's retries of them are counted apart."""
         return sum(n for op, n in self.calls.items() if op not in ("retries", "throttled"))
 
-    def log_mark(self) -> int:
-        return len(self.log)
+    def start_test_case(self) -> None:
+        """Forget the calls of earlier test cases: only the current one can become a finding."""
+        with self._lock:
+            self.log.clear()
 
     # --- internals ---------------------------------------------------------------------
 

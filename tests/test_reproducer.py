@@ -169,9 +169,9 @@ def test_script_is_python_and_binds_faces_in_order() -> None:
             "face_image(2)})['FaceRecords'][0]['Face']['FaceId']") in lines
     assert ("response = call('associate_faces', CollectionId=COLLECTION, UserId=\"u1\", "
             "FaceIds=[face_1, face_2], UserMatchThreshold=80.0)") in lines
-    assert ("response = client.delete_faces(CollectionId=COLLECTION, FaceIds=[face_2])"
+    assert ("response = call('delete_faces', CollectionId=COLLECTION, FaceIds=[face_2])"
             in lines)
-    assert "response = client.list_faces(CollectionId=COLLECTION, UserId=\"u2\", MaxResults=10)" \
+    assert "response = call('list_faces', CollectionId=COLLECTION, UserId=\"u2\", MaxResults=10)" \
         in lines
     for face_id in (FACE_A, FACE_B, FACE_C):
         assert face_id not in text

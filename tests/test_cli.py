@@ -1,0 +1,179 @@
+"""The ``conformance`` command as a user meets it: exit codes, one-line errors, reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+CLI = [sys.executable, "-m", "conformance.cli"]
+TIMEOUT = 240  # seconds; a bound, not a performance claim
+
+
+def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None
+            ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=TIMEOUT, env=env, check=False)
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], code: int, *words: str) -> None:
+    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr + proc.stdout
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+@pytest.fixture()
+def served() -> Iterator[str]:
+    """``conformance serve`` in its own process; yields its URL."""
+    proc = subprocess.Popen([*CLI, "serve"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        match = re.fullmatch(r"listening on (http://127\.0\.0\.1:\d+)\n", line)
+        assert match, line
+        yield match.group(1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            assert proc.wait(timeout=10) in (0, -signal.SIGTERM)
+        finally:
+            proc.kill()
+        assert "Traceback" not in (proc.stderr.read() if proc.stderr else "")
+
+
+def collections_on(url: str) -> list[str]:
+    client = boto3.client("rekognition", endpoint_url=url, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+    return list(client.list_collections()["CollectionIds"])
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def test_run_with_no_arguments_conforms_and_writes_reports(tmp_path: Path) -> None:
+    proc = run_cli("run", "--seed", "7", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "verdict: CONFORMS" in proc.stdout
+    assert "clauses:" in proc.stdout
+    (run_dir,) = (tmp_path / "reports").iterdir()
+    assert {p.name for p in run_dir.iterdir()} == {"result.json", "junit.xml", "report.md"}
+    result = json.loads((run_dir / "result.json").read_text())
+    assert result["verdict"] == "conforms" and result["seed"] == 7
+
+
+def test_an_endpoint_gives_the_same_verdict_as_embedded(tmp_path: Path, served: str) -> None:
+    proc = run_cli("run", "--endpoint-url", served, "--seed", "7", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "verdict: CONFORMS" in proc.stdout
+    assert collections_on(served) == []  # it cleaned up after itself
+
+
+def test_an_unreachable_endpoint_exits_3_with_one_line(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{closed_port()}"
+    proc = run_cli("run", "--endpoint-url", url, cwd=tmp_path)
+    assert_one_line_error(proc, 3, "reach")
+    assert not (tmp_path / "reports").exists()
+
+
+def test_a_server_that_is_not_rekognition_exits_3(tmp_path: Path) -> None:
+    # An HTTP server that answers 404 to everything, like a web server on the wrong port.
+    server = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
+                               str(port := closed_port())], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        proc = run_cli("run", "--endpoint-url", f"http://127.0.0.1:{port}", cwd=tmp_path)
+    finally:
+        server.kill()
+        server.wait(timeout=10)
+    assert_one_line_error(proc, 3, "CreateCollection")
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    ("[targets.x\nkind = 'embedded'\n", ("targets.toml",)),
+    ("[targets.x]\nkind = 'emulated'\n", ("kind",)),
+    ("[targets.x]\nkind = 'endpoint'\n", ("endpoint_url",)),
+    ("[targets.x]\nkind = 'embedded'\nsettle_timeut = 3\n", ("settle_timeut",)),
+    ("[targets.x]\nkind = 'embedded'\nexpected_failures = ['AF-NOPE']\n", ("AF-NOPE",)),
+])
+def test_a_malformed_targets_file_exits_2_naming_the_problem(
+        tmp_path: Path, content: str, words: tuple[str, ...]) -> None:
+    (tmp_path / "targets.toml").write_text(content)
+    proc = run_cli("run", "--target", "x", cwd=tmp_path)
+    assert_one_line_error(proc, 2, *words)
+
+
+def test_an_unknown_target_exits_2_and_lists_the_known_ones(tmp_path: Path) -> None:
+    proc = run_cli("run", "--target", "nope", cwd=tmp_path)
+    assert_one_line_error(proc, 2, "nope", "embedded")
+
+
+def test_an_unknown_profile_exits_2(tmp_path: Path) -> None:
+    assert_one_line_error(run_cli("run", "--profile", "fast", cwd=tmp_path), 2, "fast")
+
+
+def test_aws_without_photos_or_credentials_exits_2(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_SHARED_CREDENTIALS_FILE=str(
+        tmp_path / "none"), AWS_EC2_METADATA_DISABLED="true")
+    (tmp_path / "targets.toml").write_text(
+        "[targets.aws]\nkind = 'aws'\nregion = 'us-east-1'\nfaces_dir = 'faces'\n")
+    assert_one_line_error(run_cli("run", "--target", "aws", cwd=tmp_path, env=env), 2, "faces")
+    (tmp_path / "faces").mkdir()
+    (tmp_path / "faces" / "a.jpg").write_bytes(b"\xff\xd8\xff\xe0photo")
+    assert_one_line_error(run_cli("run", "--target", "aws", cwd=tmp_path, env=env), 2,
+                          "credentials")
+
+
+def test_an_interrupted_run_cleans_up_and_still_writes_its_report(
+        tmp_path: Path, served: str) -> None:
+    proc = subprocess.Popen([*CLI, "run", "--endpoint-url", served, "--profile", "nightly",
+                             "--seed", "1"], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    for line in proc.stderr:  # wait until it is well into the run
+        if "test case 10" in line:
+            break
+    # SIGTERM, as a CI system cancels a job (SIGINT may be ignored by a background job).
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=TIMEOUT)
+    assert proc.returncode == 130, out + err
+    assert "Traceback" not in out + err
+    assert "interrupted" in out
+    assert collections_on(served) == []
+    (run_dir,) = (tmp_path / "reports").iterdir()
+    result = json.loads((run_dir / "result.json").read_text())
+    assert any(e["kind"] == "interrupted" for e in result["errors"])
+    assert any(c["checks"] > 0 for c in result["clauses"])  # what it learned is kept
+
+
+def test_diff_of_a_run_with_itself_reports_no_change(tmp_path: Path) -> None:
+    assert run_cli("run", "--seed", "3", "--quiet", cwd=tmp_path).returncode == 0
+    (run_dir,) = (tmp_path / "reports").iterdir()
+    proc = run_cli("diff", str(run_dir / "result.json"), str(run_dir / "result.json"),
+                   cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "no change" in proc.stdout
