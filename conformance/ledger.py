@@ -27,14 +27,6 @@ class Ledger:
     unavailable: dict[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    @classmethod
-    def for_strictness(cls, strictness: str, pins: Mapping[str, str]) -> Ledger:
-        pinned: dict[str, str] = {}
-        if strictness == "aws":
-            pinned.update({a.id: a.aws_reading for a in AMBIGUITIES.values() if a.aws_reading})
-        pinned.update(pins)
-        return cls(pinned=pinned)
-
     def check(self, clause: str, ok: bool, message: str) -> None:
         """Count one check of ``clause``; raise its Failure when ``ok`` is false."""
         assert clause in CLAUSES, clause

@@ -77,7 +77,7 @@ def run_suite(target: Target, *, profile: str = "dev", seed: int | None = None,
     started = dt.datetime.now(dt.UTC)
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{target.name}-{seed}"
     clock = time.monotonic()
-    ledger = Ledger.for_strictness(target.strictness, target.readings)
+    ledger = Ledger(pinned=target.pinned_readings)
     findings: list[FindingRecord] = []
     errors: list[SuiteErrorRecord] = []
     driver: Driver | None = None

@@ -5,6 +5,7 @@ Every body goes through the real schema validation, so FaceIds are lowercase UUI
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,8 +27,15 @@ from conformance.driver import Outcome
 from conformance.errors import Failure, failure_class
 from conformance.ledger import Ledger
 from conformance.model import CAP, CollectionModel
+from conformance.targets import BUILTIN_EMBEDDED
 
 COLL = "run-coll"
+
+
+def pinned_ledger(strictness: str, readings: dict[str, str]) -> Ledger:
+    """A ledger with the pins a target of this strictness and these readings has."""
+    target = dataclasses.replace(BUILTIN_EMBEDDED, strictness=strictness, readings=readings)
+    return Ledger(pinned=target.pinned_readings)
 
 
 def fid(n: int) -> str:
@@ -525,7 +533,7 @@ def test_owner_id_requested_reading_is_recorded(ledger: Ledger, model: Collectio
 
 
 def test_owner_id_pinned_by_aws_strictness_fails_on_requested(model: CollectionModel) -> None:
-    ledger = Ledger.for_strictness("aws", {})
+    ledger = pinned_ledger("aws", {})
     assert ledger.pinned["AMB-OWNER-ID"] == "owner"
     request = FacesRequest("u1", [OTHER], threshold=80.0)
     judge_associate(ledger, model, request,
@@ -537,7 +545,7 @@ def test_owner_id_pinned_by_aws_strictness_fails_on_requested(model: CollectionM
 
 
 def test_a_pin_overrides_the_aws_reading(model: CollectionModel) -> None:
-    ledger = Ledger.for_strictness("aws", {"AMB-OWNER-ID": "requested"})
+    ledger = pinned_ledger("aws", {"AMB-OWNER-ID": "requested"})
     request = FacesRequest("u1", [OTHER], threshold=80.0)
     judge_associate(ledger, model, request,
                     assoc(request, [], [diff_user(OTHER, "u1")], status="ACTIVE"))
@@ -547,14 +555,14 @@ def test_a_pin_overrides_the_aws_reading(model: CollectionModel) -> None:
 
 
 def test_status_now_pinned_by_aws_strictness(model: CollectionModel) -> None:
-    ledger = Ledger.for_strictness("aws", {})
+    ledger = pinned_ledger("aws", {})
     request = FacesRequest("u1", [CAND_SAME], threshold=50.0)
     with fails("AF-STATUS"):
         judge_associate(ledger, model, request, assoc(request, [CAND_SAME], status="ACTIVE"))
 
 
 def test_spec_strictness_pins_nothing() -> None:
-    assert Ledger.for_strictness("spec", {}).pinned == {}
+    assert pinned_ledger("spec", {}).pinned == {}
 
 
 # =========================================================================== DisassociateFaces
@@ -729,7 +737,7 @@ def test_validation_error_with_another_code_fails_the_clause(ledger: Ledger) -> 
 
 
 def test_validation_error_code_pinned(ledger: Ledger) -> None:
-    pinned = Ledger.for_strictness("spec", {"AMB-INVALID-CODE": "ValidationException"})
+    pinned = pinned_ledger("spec", {"AMB-INVALID-CODE": "ValidationException"})
     outcome = refused("AssociateFaces", {"CollectionId": COLL}, "InvalidParameterException")
     with fails("AF-INPUT"):
         check_validation_error(pinned, "AF-THRESHOLD-RANGE", outcome, "threshold -1")
@@ -768,7 +776,7 @@ def test_repeats_refused_otherwise_records_nothing(ledger: Ledger) -> None:
 
 
 def test_repeats_pinned_reading_fails_af_shape() -> None:
-    pinned = Ledger.for_strictness("spec", {"AMB-DUP-IDS": "once"})
+    pinned = pinned_ledger("spec", {"AMB-DUP-IDS": "once"})
     request = FacesRequest("u1", [CAND, CAND])
     with fails("AF-SHAPE"):
         check_repeats(pinned, request,
