@@ -230,6 +230,7 @@ def judge_associate(ledger: Ledger, model: CollectionModel, request: FacesReques
     _check_predictions(ledger, model, request, candidates, associated, threshold,
                        threshold_clause)
     _check_cap(ledger, held, candidates, associated, refusals, cap_refused)
+    ledger.check("AF-SHAPE", "UserStatus" in body, "the AssociateFaces response has no UserStatus")
     check_status(ledger, model, request.user_id, body.get("UserStatus"), bool(associated),
                  f"AssociateFaces of {len(faces)} faces to {request.user_id!r}")
     return AssociateVerdict(associated, refusals, rejected=False)
@@ -383,6 +384,8 @@ def judge_disassociate(ledger: Ledger, model: CollectionModel, request: FacesReq
                              f"unowned face {face_id}: expected FACE_NOT_FOUND, got {entry!r}")
                 ledger.observe("AMB-DF-UNOWNED", "face-not-found", f"unowned face {face_id}")
 
+    ledger.check("DF-SHAPE", "UserStatus" in body,
+                 "the DisassociateFaces response has no UserStatus")
     status = body.get("UserStatus")
     emptied = bool(released) and not (user.faces - set(released))
     if emptied and status == "CREATED":

@@ -2,8 +2,9 @@
 
 Exit codes: 0 the target conforms, 1 it does not, 2 a usage or configuration
 error, 3 the target is unreachable, does not implement the operations, or the
-run could not finish (transport, budget). A user's mistake gets one line on
-stderr, never a traceback.
+run could not finish (transport, budget). ``selftest`` exits 0 only when every
+mutant is caught and every legal variant passes, else 1. A user's mistake gets one
+line on stderr, never a traceback.
 """
 
 from __future__ import annotations

@@ -25,6 +25,8 @@ class Face:
     face_id: str
     person: int
     owner: str | None = None
+    # The clause of the last change of owner, to blame when a listing disagrees.
+    changed_by: str | None = None
 
 
 @dataclass
@@ -123,6 +125,14 @@ class CollectionModel:
             return {"ACTIVE"}
         return {"CREATED", "ACTIVE"}  # AMB-EMPTY-AGAIN: the machine records which
 
+    def cause_of(self, face_ids: set[str]) -> str:
+        """The clause of the change that should have put these faces where the model has them."""
+        for face_id in sorted(face_ids):
+            face = self.faces.get(face_id)
+            if face is not None and face.changed_by:
+                return face.changed_by
+        return "LIST-FACES"
+
     def confidence(self, user_id: str, face_id: str) -> Confidence | None:
         key = (frozenset(self.users[user_id].faces), face_id)
         return self.confidences.get(key)
@@ -138,11 +148,13 @@ class CollectionModel:
     def delete_user(self, user_id: str) -> None:
         for face_id in self.users.pop(user_id).faces:
             self.faces[face_id].owner = None
+            self.faces[face_id].changed_by = "DU-RELEASE"
 
     def associate(self, user_id: str, face_ids: list[str]) -> None:
         user = self.users[user_id]
         for face_id in face_ids:
             self.faces[face_id].owner = user_id
+            self.faces[face_id].changed_by = "AF-ASSOC"
             user.faces.add(face_id)
         if face_ids:
             user.had_face = True
@@ -152,6 +164,7 @@ class CollectionModel:
         user = self.users[user_id]
         for face_id in face_ids:
             self.faces[face_id].owner = None
+            self.faces[face_id].changed_by = "DF-RELEASE"
             user.faces.discard(face_id)
         if face_ids:
             user.settling = True

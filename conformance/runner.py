@@ -175,17 +175,21 @@ def _preflight(driver: Driver) -> None:
 
 def _directed_scenarios(ctx: RunContext, target: Target, endpoint_url: str | None
                         ) -> list[FindingRecord]:
-    """The hard states every run must reach, not by luck: the cap from 98, 99 and 100."""
+    """What every run must check, not by luck: each simple clause, the cap from 98, 99 and
+    100, each token clause, each invalid value."""
     machine = machine_for(ctx)()
     try:
+        machine.exercise_basics()
         machine.add_user("cap-user")
         machine.fill_user("cap-user", 98, 3)  # a request that would cross 100
         machine.fill_user("cap-user", 99, 2)
         machine.fill_user("cap-user", 100, 1)  # at the cap
+        machine.exercise_tokens()
+        machine.exercise_invalid_input()
         machine.check_state(2)
     except Failure as failure:
         machine.failed = True
-        return [_finding(failure, ctx, target, endpoint_url, directed="cap")]
+        return [_finding(failure, ctx, target, endpoint_url, directed=True)]
     finally:
         machine.teardown()
     return []
@@ -234,7 +238,7 @@ def _explore(ctx: RunContext, profile: Profile, seed: int, target: Target,
 
 
 def _finding(failure: Failure, ctx: RunContext, target: Target, endpoint_url: str | None,
-             directed: str = "") -> FindingRecord:
+             directed: bool = False) -> FindingRecord:
     return FindingRecord(
         clause=failure.clause, message=failure.message,
         steps=reproducer.steps_text(failure.calls),
@@ -242,7 +246,7 @@ def _finding(failure: Failure, ctx: RunContext, target: Target, endpoint_url: st
         reproducer=reproducer.script(failure.calls, endpoint_url=endpoint_url,
                                      region=target.region),
         seed=ctx.seed,
-        replay_command=ctx.replay + (f"  # directed scenario '{directed}', runs first"
+        replay_command=ctx.replay + ("  # found by the directed scenarios, which run first"
                                      if directed else ""),
     )
 

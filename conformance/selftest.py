@@ -139,10 +139,12 @@ def run_selftest(entries: Sequence[Entry], profile: str = "ci", jobs: int = 2,
     # Variants run the whole profile and mutants mostly stop early: starting the long
     # runs first keeps the last worker from finishing alone.
     ordered = sorted(entries, key=lambda e: isinstance(e, Mutant))
-    # Spawned, not forked: a worker must not inherit the parent's threads or state.
+    # Spawned, not forked, and one entry per process: a run must not inherit the parent's
+    # threads or an earlier run's state, and a worker reused across runs grew past 2 GB.
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, max(len(entries), 1)),
-                                                mp_context=context) as pool:
+                                                mp_context=context,
+                                                max_tasks_per_child=1) as pool:
         futures = {pool.submit(_run_entry, e, profile, entry_seed(seed, e.name)): e
                    for e in ordered}
         try:

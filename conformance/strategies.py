@@ -8,6 +8,7 @@ exactly which constraint the server let through.
 from __future__ import annotations
 
 import string
+from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
@@ -47,6 +48,27 @@ BAD_TOKENS = (("bad token!", "space and !"), ("x" * 65, "65 characters"), ("", "
 # Appended to the run's resource prefix so the request can name nothing but ours.
 BAD_COLLECTION_SUFFIXES = (("!bad", "character outside the pattern"), ("x" * 256,
                            "longer than 255"), ("/x", "slash"))
+
+
+@dataclass(frozen=True)
+class InvalidCase:
+    """One way to break one constraint of an AssociateFaces request."""
+
+    member: str  # the request member it breaks, or "FaceIds" for the count
+    value: str | float  # for "FaceIds", how many ids to send
+    what: str
+    clause: str
+
+
+INVALID_CASES: tuple[InvalidCase, ...] = (
+    *(InvalidCase("UserMatchThreshold", v, w, "AF-THRESHOLD-RANGE") for v, w in BAD_THRESHOLDS),
+    InvalidCase("FaceIds", 0, "no FaceIds", "AF-CAP-REQUEST"),
+    InvalidCase("FaceIds", 101, "101 FaceIds", "AF-CAP-REQUEST"),
+    *(InvalidCase("FaceId", v, w, "AF-INPUT") for v, w in BAD_FACE_IDS),
+    *(InvalidCase("UserId", v, w, "AF-INPUT") for v, w in BAD_USER_IDS),
+    *(InvalidCase("ClientRequestToken", v, w, "AF-INPUT") for v, w in BAD_TOKENS),
+    *(InvalidCase("CollectionId", v, w, "AF-INPUT") for v, w in BAD_COLLECTION_SUFFIXES),
+)
 
 
 def token_suffixes() -> st.SearchStrategy[str]:

@@ -162,7 +162,8 @@ def test_a_real_self_test_catches_mutants_and_passes_a_variant(
     assert [e["name"] for e in report["entries"]] == [e.name for e in select(CATALOGUE, SUBSET)]
     for name in SUBSET[:3]:
         assert results[name]["result"] == "caught", results[name]
-        assert results[name]["expected_clause_failed"] is True, results[name]
+        # Which clause fails first is the suite's business; that one does is the point.
+        assert results[name]["failed_clauses"], results[name]
         assert results[name]["calls"] > 0
     assert results["owner-id-requested"]["result"] == "passed", results["owner-id-requested"]
     assert code == 0

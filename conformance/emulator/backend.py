@@ -459,7 +459,9 @@ class Backend:
             return run()  # it answers for the missing collection; nowhere to remember it
         params = {k: v for k, v in request.items() if k != "ClientRequestToken"}
         params_key = json.dumps([operation, params], sort_keys=True)
-        if self._deviates("dedupe-without-token") and params_key in collection.by_params:
+        dedupes = (operation in ("AssociateFaces", "DisassociateFaces")
+                   and self._deviates("dedupe-without-token"))
+        if dedupes and params_key in collection.by_params:
             return collection.by_params[params_key].replay()
         token = request.get("ClientRequestToken")
         # botocore always sends a token; a hand-made request without one is never replayed.
@@ -491,7 +493,7 @@ class Backend:
         forgets_token = operation == "DisassociateFaces" and self._deviates("df-token-ignored")
         if key is not None and not forgets_token:
             collection.tokens[key] = remembered
-        if self._deviates("dedupe-without-token"):
+        if dedupes:
             collection.by_params[params_key] = remembered
         if isinstance(outcome, EmulatorError):
             raise outcome

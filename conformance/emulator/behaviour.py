@@ -70,8 +70,8 @@ DEVIATIONS: Mapping[str, str] = MappingProxyType({
     "parameters differ",
     "token-replayed-against-today": "a replayed token re-executes the request against the "
     "current state instead of returning the first response",
-    "dedupe-without-token": "identical requests are deduplicated by their parameters, so two "
-    "calls without a token count as one",
+    "dedupe-without-token": "identical AssociateFaces or DisassociateFaces requests are "
+    "deduplicated by their parameters, so two calls without a token count as one",
     "mismatch-wrong-code": "a token reused with other parameters answers ConflictException "
     "instead of IdempotentParameterMismatchException",
     "no-lock": "requests are served without the backend lock, with a window between check and "
