@@ -873,9 +873,11 @@ class ConformanceMachine(RuleBasedStateMachine):
                           f"face {face_id} is owned by {owner!r} but the responses said "
                           f"{winner or 'nobody'} took it")
         if winner:
-            # Which user won is up to the target's scheduling: put the face back so the
-            # state, and so what later rules draw, does not depend on it.
+            # Which user won is up to the target's scheduling: put the face back, and let
+            # both users settle, so the state, and so what later rules draw (remembered
+            # confidences depend on which users are settled), does not depend on it.
             self.send_disassociate(FacesRequest(winner, [face_id]))
+            self.settle([first, second])
         self.ledger.reached("race-one-face")
 
     @precondition(lambda self: self.ctx.concurrency and self.model.users
@@ -910,6 +912,7 @@ class ConformanceMachine(RuleBasedStateMachine):
         self.ledger.reached("race-to-cap")
         if raced:  # which batch won is the target's scheduling: undo it (see race_for_one_face)
             self.send_disassociate(FacesRequest(user_id, raced))
+            self.settle([user_id])
 
     # --- listings --------------------------------------------------------------------------
 
