@@ -140,13 +140,15 @@ VARIANTS: tuple[Variant, ...] = (
     *_reading_variants(),
     _variant("all-other-readings", "every non-default reading at once",
              readings=dict(_non_default_readings())),
-    # Well within the embedded target's settle timeout of 10 s.
-    _variant("slow-settle", "a user stays UPDATING for 0.5 s after a change",
-             settle_seconds=0.5),
-    _variant("throttled", "every 7th request is refused with ThrottlingException; the "
-             "suite's retries must absorb it", throttle_every=7),
-    _variant("faulty", "every 11th request fails with InternalServerError; the suite's "
-             "retries must absorb it", fault_every=11),
+    # Well within the embedded target's settle timeout of 10 s; every change waits it out.
+    _variant("slow-settle", "a user stays UPDATING for 0.2 s after a change",
+             settle_seconds=0.2),
+    # botocore backs off up to a few seconds per retry, so the rates are what a busy
+    # service shows, not a storm: a storm only measures botocore's back-off.
+    _variant("throttled", "every 401st request is refused with ThrottlingException; the "
+             "suite's retries must absorb it", throttle_every=401),
+    _variant("faulty", "every 67th request fails with InternalServerError; the suite's "
+             "retries must absorb it", fault_every=67),
 )
 
 CATALOGUE: tuple[Entry, ...] = (*MUTANTS, *VARIANTS)

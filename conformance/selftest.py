@@ -54,6 +54,8 @@ class EntryResult:
     seed: int
     # The first finding's or error's message: what to read first when an entry goes wrong.
     detail: str = ""
+    # The traceback of an internal error of the suite, which a worker's report would lose.
+    trace: str = ""
 
     @property
     def ok(self) -> bool:
@@ -182,7 +184,8 @@ def _run_entry(entry: Entry, profile: str, seed: int) -> EntryResult:
                        f"{type(exc).__name__}: {exc}")
     return _record(entry, seed, _classify(result, mutant), time.monotonic() - clock,
                    sum(n for op, n in result.calls.items() if op not in _NOT_CALLS),
-                   list(dict.fromkeys(f.clause for f in result.findings)), _detail(result))
+                   list(dict.fromkeys(f.clause for f in result.findings)), _detail(result),
+                   next((e.detail for e in result.errors if e.detail), ""))
 
 
 def _classify(result: RunResult, mutant: bool) -> Outcome:
@@ -201,12 +204,12 @@ def _detail(result: RunResult) -> str:
 
 
 def _record(entry: Entry, seed: int, outcome: Outcome, seconds: float, calls: int,
-            failed: list[str], detail: str) -> EntryResult:
+            failed: list[str], detail: str, trace: str = "") -> EntryResult:
     if isinstance(entry, Mutant):
         return EntryResult(entry.name, "mutant", entry.clause, entry.description, "fail",
-                           outcome, round(seconds, 1), calls, failed, seed, detail)
+                           outcome, round(seconds, 1), calls, failed, seed, detail, trace)
     return EntryResult(entry.name, "variant", entry.ambiguity or "", entry.description, "pass",
-                       outcome, round(seconds, 1), calls, failed, seed, detail)
+                       outcome, round(seconds, 1), calls, failed, seed, detail, trace)
 
 
 def _first_line(text: str) -> str:
