@@ -183,3 +183,26 @@ def test_a_mutant_that_is_not_caught_survives_and_fails_the_self_test() -> None:
     assert result.exit_code != 0
     assert result.score_line() == "0/1 mutants caught, 0/0 variants pass"
     assert len(lines) == 1 and "reference-as-mutant: survived" in lines[0]
+
+
+# --------------------------------------------------------------------------- the whole catalogue
+# CI runs all of it, so a change that stops the suite catching any mutant, or that makes it
+# fail any legal variant, fails CI. Mutants run under "ci" and stop at their first failure
+# (about a minute for all); variants run under "dev" because a passing run is a whole run,
+# and sixteen whole "ci" runs would not fit CI's time. `conformance selftest` runs the
+# variants under "ci" too.
+
+
+@pytest.mark.slow
+def test_every_mutant_is_caught_under_its_own_clause() -> None:
+    result = run_selftest(list(MUTANTS), profile="ci", jobs=2)
+    missed = [(e.name, e.subject, e.result, e.failed_clauses) for e in result.entries
+              if not e.expected_clause_failed]
+    assert not missed
+
+
+@pytest.mark.slow
+def test_every_legal_variant_passes() -> None:
+    result = run_selftest(list(VARIANTS), profile="dev", jobs=2)
+    failed = [(e.name, e.result, e.detail) for e in result.entries if e.result != "passed"]
+    assert not failed
