@@ -700,7 +700,14 @@ class ConformanceMachine(RuleBasedStateMachine):
         self.create_again(owner)
         self.remove_faces([first, second, absent[2]])
         self.remove_user(owner)
-        self.check_state(1)
+
+    def exercise_cap(self) -> None:
+        """The cap: a request that would cross 100 from 98, then a user at 99 and at 100."""
+        user_id = f"cap{self.ctx.next_id()}"
+        self.add_user(user_id)
+        self.fill_user(user_id, 98, 3)
+        self.fill_user(user_id, 99, 2)
+        self.fill_user(user_id, 100, 1)
 
     def exercise_tokens(self) -> None:
         """Every token clause once per run, not by luck: for each of the four operations a

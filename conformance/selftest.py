@@ -138,9 +138,7 @@ def run_selftest(entries: Sequence[Entry], profile: str = "ci", jobs: int = 2,
         raise ConfigError(f"--jobs must be at least 1, got {jobs}")
     clock = time.monotonic()
     done: dict[str, EntryResult] = {}
-    # Variants run the whole profile and mutants mostly stop early: starting the long
-    # runs first keeps the last worker from finishing alone.
-    ordered = sorted(entries, key=lambda e: isinstance(e, Mutant))
+    ordered = sorted(entries, key=_expected_cost, reverse=True)
     # Spawned, not forked, and one entry per process: a run must not inherit the parent's
     # threads or an earlier run's state, and a worker reused across runs grew past 2 GB.
     context = multiprocessing.get_context("spawn")
@@ -161,11 +159,26 @@ def run_selftest(entries: Sequence[Entry], profile: str = "ci", jobs: int = 2,
                 progress(f"[{len(done):>{len(str(len(entries)))}}/{len(entries)}] "
                          f"{_progress_text(record)}")
         except KeyboardInterrupt:
+            # Leaving the pool waits for running workers, and each runs a whole suite: an
+            # interrupted self-test must stop now. A worker's emulator dies with it.
+            running = list(pool._processes.values())  # shutdown forgets them
             pool.shutdown(wait=False, cancel_futures=True)
+            for process in running:
+                process.terminate()
             raise
     return SelftestResult(profile=profile, seed=seed, jobs=jobs,
                           seconds=round(time.monotonic() - clock, 1),
                           entries=[done[e.name] for e in entries])
+
+
+def _expected_cost(entry: Entry) -> tuple[bool, int, float]:
+    """Longest first, so that no worker is left finishing a long run alone at the end.
+
+    Variants run the whole profile while mutants mostly stop early; throttling costs the
+    most, as the SDK backs off up to a second per throttled call, then slow settling.
+    """
+    b = entry.behaviour
+    return not isinstance(entry, Mutant), b.throttle_every > 0, b.settle_seconds
 
 
 def _run_entry(entry: Entry, profile: str, seed: int) -> EntryResult:
