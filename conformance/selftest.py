@@ -133,7 +133,11 @@ def select(entries: Sequence[Entry], names: Sequence[str]) -> list[Entry]:
 def run_selftest(entries: Sequence[Entry], profile: str = "ci", jobs: int = 2,
                  seed: int = DEFAULT_SEED, progress: Progress = lambda _: None
                  ) -> SelftestResult:
-    """Run the suite against every entry, ``jobs`` at a time, in worker processes."""
+    """Run the suite against every entry, ``jobs`` at a time, in worker processes.
+
+    Workers are spawned, so they import the caller's main module afresh: a script that
+    calls this must do so under ``if __name__ == "__main__":``, as multiprocessing requires.
+    """
     if jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {jobs}")
     clock = time.monotonic()
