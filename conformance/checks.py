@@ -12,15 +12,17 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from conformance.clauses import A, C
 from conformance.driver import Outcome
 from conformance.ledger import Ledger
-from conformance.model import CAP, DEFAULT_THRESHOLD, CollectionModel
+from conformance.model import CollectionModel, Learned, User
 from conformance.schemas import validate_response
-
-VALIDATION_CODES = ("InvalidParameterException", "ValidationException")
-# A user that is UPDATING may refuse further changes for a while (ConflictException is in
-# the operations' error lists); the suite lets that pass, with no effect, and retries later.
-BUSY_CODE = "ConflictException"
+from conformance.spec import (
+    BUSY_CODE,
+    DEFAULT_USER_MATCH_THRESHOLD,
+    USER_FACE_CAP,
+    VALIDATION_CODES,
+)
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ class FacesRequest:
         return len(set(self.face_ids)) != len(self.face_ids)
 
 
-def check_schema(ledger: Ledger, clause: str, outcome: Outcome) -> dict[str, Any]:
+def check_schema(ledger: Ledger, clause: C, outcome: Outcome) -> dict[str, Any]:
     """The response body matches the operation's JSON Schema; returns the body."""
     body = outcome.body or {}
     problems = validate_response(outcome.operation, body)
@@ -58,18 +60,18 @@ def check_schema(ledger: Ledger, clause: str, outcome: Outcome) -> dict[str, Any
     return body
 
 
-def check_refused(ledger: Ledger, clause: str, outcome: Outcome, codes: tuple[str, ...],
+def check_refused(ledger: Ledger, clause: C, outcome: Outcome, codes: tuple[str, ...],
                   what: str) -> None:
     ledger.check(clause, outcome.error in codes,
                  f"{what}: expected {' or '.join(codes)}, got "
                  f"{outcome.error or 'success ' + _short(outcome.body)}")
 
 
-def check_validation_error(ledger: Ledger, clause: str, outcome: Outcome, what: str) -> None:
+def check_validation_error(ledger: Ledger, clause: C, outcome: Outcome, what: str) -> None:
     """A constraint violation is rejected; which of the two codes is an ambiguity."""
     check_refused(ledger, clause, outcome, VALIDATION_CODES, what)
     assert outcome.error is not None
-    ledger.observe("AMB-INVALID-CODE", outcome.error, what)
+    ledger.observe(A.AMB_INVALID_CODE, outcome.error, what)
 
 
 def _entries(body: dict[str, Any], ok_key: str, bad_key: str
@@ -81,7 +83,7 @@ def _entries(body: dict[str, Any], ok_key: str, bad_key: str
     return done, bad, listed
 
 
-def _check_listing_shape(ledger: Ledger, clause: str, request: FacesRequest,
+def _check_listing_shape(ledger: Ledger, clause: C, request: FacesRequest,
                          listed: list[str]) -> None:
     unrequested = sorted(set(listed) - set(request.face_ids))
     ledger.check(clause, not unrequested,
@@ -95,7 +97,7 @@ def _reasons(entry: dict[str, Any]) -> list[str]:
     return list(reasons) if isinstance(reasons, list) else []
 
 
-def _check_other_user_entry(ledger: Ledger, clause: str, model: CollectionModel,
+def _check_other_user_entry(ledger: Ledger, clause: C, model: CollectionModel,
                             request: FacesRequest, face_id: str, done: list[str],
                             bad: dict[str, dict[str, Any]], verb: str) -> None:
     owner = model.owner_of(face_id)
@@ -112,11 +114,11 @@ def _check_other_user_entry(ledger: Ledger, clause: str, model: CollectionModel,
                  f"the ASSOCIATED_TO_A_DIFFERENT_USER entry for {face_id} names UserId "
                  f"{named!r}, neither the owner {owner!r} nor the requested user")
     reading = "owner" if named == owner else "requested"
-    ledger.observe("AMB-OWNER-ID", reading, f"face {face_id} of {owner!r} requested for "
+    ledger.observe(A.AMB_OWNER_ID, reading, f"face {face_id} of {owner!r} requested for "
                    f"{request.user_id!r}, entry names {named!r}")
 
 
-def _check_not_found_entry(ledger: Ledger, clause: str, face_id: str, done: list[str],
+def _check_not_found_entry(ledger: Ledger, clause: C, face_id: str, done: list[str],
                            bad: dict[str, dict[str, Any]], verb: str) -> None:
     ledger.check(clause, face_id not in done,
                  f"face {face_id} is not in the collection but was {verb}")
@@ -131,10 +133,10 @@ def check_repeats(ledger: Ledger, request: FacesRequest, outcome: Outcome) -> bo
     if not request.has_repeats:
         return False
     if outcome.error in VALIDATION_CODES:
-        ledger.observe("AMB-DUP-IDS", "rejected", f"FaceIds {request.face_ids}")
+        ledger.observe(A.AMB_DUP_IDS, "rejected", f"FaceIds {request.face_ids}")
         return True
     if outcome.ok:
-        ledger.observe("AMB-DUP-IDS", "once", f"FaceIds {request.face_ids}")
+        ledger.observe(A.AMB_DUP_IDS, "once", f"FaceIds {request.face_ids}")
     return False
 
 
@@ -142,30 +144,34 @@ def check_status(ledger: Ledger, model: CollectionModel, user_id: str, status: A
                  changed: bool, context: str) -> None:
     """AF-STATUS on the UserStatus of an AssociateFaces or DisassociateFaces response."""
     if changed:
-        ledger.check("AF-STATUS", status in ("UPDATING", "ACTIVE"),
+        ledger.check(C.AF_STATUS, status in ("UPDATING", "ACTIVE"),
                      f"{context}: after a change UserStatus must be UPDATING or ACTIVE, "
                      f"got {status!r}")
-        ledger.observe("AMB-STATUS-NOW", str(status), context)
+        ledger.observe(A.AMB_STATUS_NOW, str(status), context)
     else:
         options = model.status_options(user_id)
-        ledger.check("AF-STATUS", status in options,
+        ledger.check(C.AF_STATUS, status in options,
                      f"{context}: nothing changed, so UserStatus must be one of "
                      f"{sorted(options)}, got {status!r}")
 
 
 @dataclass(frozen=True)
 class AssociateVerdict:
+    """What the check accepted, which is what the model must apply."""
+
     associated: list[str]
     refusals: dict[str, float]  # face -> reported confidence (LOW_MATCH_CONFIDENCE)
-    rejected: bool  # refused whole (error): the machine verifies it had no effect
+    rejected: bool  # refused whole (error): the harness verifies it had no effect
     busy: bool = False
+    # What the answer taught about the first candidate's match against the user's faces.
+    learned: Learned | None = None
 
 
 def judge_associate(ledger: Ledger, model: CollectionModel, request: FacesRequest,
                     outcome: Outcome) -> AssociateVerdict:
     user = model.users.get(request.user_id)
     if user is None:
-        check_refused(ledger, "AF-USER-EXISTS", outcome, ("ResourceNotFoundException",),
+        check_refused(ledger, C.AF_USER_EXISTS, outcome, ("ResourceNotFoundException",),
                       f"AssociateFaces on unknown user {request.user_id!r}")
         return AssociateVerdict([], {}, rejected=True)
     if check_repeats(ledger, request, outcome):
@@ -175,46 +181,46 @@ def judge_associate(ledger: Ledger, model: CollectionModel, request: FacesReques
     classes = {f: model.classify(request.user_id, f) for f in faces}
     candidates = [f for f in faces if classes[f] == "candidate"]
     held = len(user.faces)
-    crosses = held + len(candidates) > CAP
+    crosses = held + len(candidates) > USER_FACE_CAP
     if crosses:
-        ledger.reached("request-crossing-cap" if held < CAP else "request-at-cap")
+        ledger.reached("request-crossing-cap" if held < USER_FACE_CAP else "request-at-cap")
 
     if outcome.error == "ServiceQuotaExceededException":
-        ledger.check("AF-CAP-USER", crosses,
+        ledger.check(C.AF_CAP_USER, crosses,
                      f"ServiceQuotaExceededException though the user holds {held} faces and "
                      f"the request adds at most {len(candidates)}")
-        ledger.observe("AMB-CAP", "exception", f"user at {held}, {len(candidates)} new faces")
-        if held < CAP:
-            ledger.observe("AMB-CAP-CROSS", "refused-whole",
+        ledger.observe(A.AMB_CAP, "exception", f"user at {held}, {len(candidates)} new faces")
+        if held < USER_FACE_CAP:
+            ledger.observe(A.AMB_CAP_CROSS, "refused-whole",
                            f"user at {held}, {len(candidates)} new faces")
         return AssociateVerdict([], {}, rejected=True)
     if outcome.error == BUSY_CODE and user.settling:
         return AssociateVerdict([], {}, rejected=True, busy=True)
-    ledger.check("AF-ASSOC", outcome.ok,
+    ledger.check(C.AF_ASSOC, outcome.ok,
                  f"a valid AssociateFaces request was refused: {outcome.error}: "
                  f"{outcome.message}")
 
-    body = check_schema(ledger, "AF-SHAPE", outcome)
+    body = check_schema(ledger, C.AF_SHAPE, outcome)
     done, bad, listed = _entries(body, "AssociatedFaces", "UnsuccessfulFaceAssociations")
-    _check_listing_shape(ledger, "AF-SHAPE", request, listed)
+    _check_listing_shape(ledger, C.AF_SHAPE, request, listed)
 
     explicit = request.threshold is not None
-    threshold = request.threshold if request.threshold is not None else DEFAULT_THRESHOLD
-    threshold_clause = "AF-THRESHOLD" if explicit else "AF-THRESHOLD-DEFAULT"
+    threshold = request.threshold if request.threshold is not None else DEFAULT_USER_MATCH_THRESHOLD
+    threshold_clause = C.AF_THRESHOLD if explicit else C.AF_THRESHOLD_DEFAULT
     refusals: dict[str, float] = {}
     cap_refused: list[str] = []
 
     for face_id in faces:
         kind = classes[face_id]
         if kind == "own":
-            ledger.check("AF-IGNORE-SAME", face_id not in listed,
+            ledger.check(C.AF_IGNORE_SAME, face_id not in listed,
                          f"face {face_id} is already {request.user_id!r}'s and must be ignored, "
                          f"but the response lists it")
         elif kind == "other":
-            _check_other_user_entry(ledger, "AF-DIFF-USER", model, request, face_id, done, bad,
+            _check_other_user_entry(ledger, C.AF_DIFF_USER, model, request, face_id, done, bad,
                                     "associated")
         elif kind == "absent":
-            _check_not_found_entry(ledger, "AF-NOT-FOUND", face_id, done, bad, "associated")
+            _check_not_found_entry(ledger, C.AF_NOT_FOUND, face_id, done, bad, "associated")
         elif face_id in bad:
             entry = bad[face_id]
             if "LOW_MATCH_CONFIDENCE" in _reasons(entry):
@@ -223,29 +229,45 @@ def judge_associate(ledger: Ledger, model: CollectionModel, request: FacesReques
             else:
                 cap_refused.append(face_id)
         else:
-            ledger.check("AF-ASSOC", face_id in done,
+            ledger.check(C.AF_ASSOC, face_id in done,
                          f"face {face_id} exists and is unowned, but is in neither list")
 
     associated = [f for f in candidates if f in done]
     _check_predictions(ledger, model, request, candidates, associated, threshold,
                        threshold_clause)
     _check_cap(ledger, held, candidates, associated, refusals, cap_refused)
-    ledger.check("AF-SHAPE", "UserStatus" in body, "the AssociateFaces response has no UserStatus")
+    ledger.check(C.AF_SHAPE, "UserStatus" in body, "the AssociateFaces response has no UserStatus")
     check_status(ledger, model, request.user_id, body.get("UserStatus"), bool(associated),
                  f"AssociateFaces of {len(faces)} faces to {request.user_id!r}")
-    return AssociateVerdict(associated, refusals, rejected=False)
+    return AssociateVerdict(associated, refusals, rejected=False,
+                            learned=_learned(user, candidates, associated, refusals, threshold))
+
+
+def _learned(user: User, candidates: list[str], associated: list[str],
+             refusals: dict[str, float], threshold: float) -> Learned | None:
+    """Only the first candidate, and only against a settled user that held faces, tells
+    something about one face against one user vector: later candidates may be matched
+    against faces the same request added."""
+    if user.settling or not candidates or not user.faces:
+        return None
+    first = candidates[0]
+    if first in refusals:
+        return Learned(first, refused_with=refusals[first])
+    if first in associated:
+        return Learned(first, accepted_at=threshold)
+    return None
 
 
 def _check_low_match(ledger: Ledger, model: CollectionModel, request: FacesRequest,
                      face_id: str, entry: dict[str, Any], candidates: list[str],
-                     threshold: float, clause: str) -> float:
+                     threshold: float, clause: C) -> float:
     held = len(model.users[request.user_id].faces)
     if held == 0:
         first = candidates[0] == face_id
-        ledger.check("AF-THRESHOLD", not first,
+        ledger.check(C.AF_THRESHOLD, not first,
                      f"user {request.user_id!r} has no face, so the threshold does not apply, "
                      f"but face {face_id} was refused with LOW_MATCH_CONFIDENCE")
-        ledger.observe("AMB-FIRST-BATCH", "matched-in-request",
+        ledger.observe(A.AMB_FIRST_BATCH, "matched-in-request",
                        f"face {face_id} refused in a first batch of {len(candidates)}")
     confidence = entry.get("Confidence")
     ledger.check(clause, isinstance(confidence, int | float),
@@ -262,7 +284,7 @@ def _check_low_match(ledger: Ledger, model: CollectionModel, request: FacesReque
 
 def _check_predictions(ledger: Ledger, model: CollectionModel, request: FacesRequest,
                        candidates: list[str], associated: list[str], threshold: float,
-                       clause: str) -> None:
+                       clause: C) -> None:
     """Metamorphic relations on the threshold, using what the target reported earlier.
 
     Only the first candidate of a request is predicted: later ones may be matched
@@ -285,7 +307,7 @@ def _check_predictions(ledger: Ledger, model: CollectionModel, request: FacesReq
         return
     known = model.confidence(request.user_id, first)
     prediction = known.predicts(threshold) if known else None
-    cap_may_refuse = len(user.faces) + len(candidates) > CAP
+    cap_may_refuse = len(user.faces) + len(candidates) > USER_FACE_CAP
     if prediction is True and not cap_may_refuse:
         ledger.check(clause, taken,
                      f"face {first} matched {request.user_id!r} earlier ({known}) so it must be "
@@ -307,7 +329,7 @@ def _observe_first_batch(ledger: Ledger, model: CollectionModel, request: FacesR
     first_person = model.faces[candidates[0]].person
     for face_id in candidates[1:]:
         if model.faces[face_id].person != first_person and face_id in associated:
-            ledger.observe("AMB-FIRST-BATCH", "no-threshold",
+            ledger.observe(A.AMB_FIRST_BATCH, "no-threshold",
                            f"first batch of {len(candidates)} to {request.user_id!r} at 100")
             return
 
@@ -315,23 +337,23 @@ def _observe_first_batch(ledger: Ledger, model: CollectionModel, request: FacesR
 def _check_cap(ledger: Ledger, held: int, candidates: list[str], associated: list[str],
                refusals: dict[str, float], cap_refused: list[str]) -> None:
     after = held + len(associated)
-    ledger.check("AF-CAP-USER", after <= CAP,
+    ledger.check(C.AF_CAP_USER, after <= USER_FACE_CAP,
                  f"the user held {held} faces and {len(associated)} more were associated: "
-                 f"{after} is over the cap of {CAP}")
-    if after == CAP:
+                 f"{after} is over the cap of {USER_FACE_CAP}")
+    if after == USER_FACE_CAP:
         ledger.reached("user-at-100")
-    elif after == CAP - 1:
+    elif after == USER_FACE_CAP - 1:
         ledger.reached("user-at-99")
     if not cap_refused:
         return
     eligible = len(candidates) - len(refusals)
-    ledger.check("AF-ASSOC", held + eligible > CAP,
+    ledger.check(C.AF_ASSOC, held + eligible > USER_FACE_CAP,
                  f"faces {cap_refused} are unowned and passed the threshold but were refused "
                  f"though the user holds only {held} faces")
-    ledger.observe("AMB-CAP", "unsuccessful-entries", f"user at {held}, {eligible} new faces")
-    if held < CAP:
+    ledger.observe(A.AMB_CAP, "unsuccessful-entries", f"user at {held}, {eligible} new faces")
+    if held < USER_FACE_CAP:
         reading = "filled-to-cap" if associated else "refused-whole"
-        ledger.observe("AMB-CAP-CROSS", reading, f"user at {held}, {eligible} new faces")
+        ledger.observe(A.AMB_CAP_CROSS, reading, f"user at {held}, {eligible} new faces")
     ledger.reached("cap-refusal")
 
 
@@ -346,50 +368,50 @@ def judge_disassociate(ledger: Ledger, model: CollectionModel, request: FacesReq
                        outcome: Outcome) -> DisassociateVerdict:
     user = model.users.get(request.user_id)
     if user is None:
-        check_refused(ledger, "DF-USER-EXISTS", outcome, ("ResourceNotFoundException",),
+        check_refused(ledger, C.DF_USER_EXISTS, outcome, ("ResourceNotFoundException",),
                       f"DisassociateFaces on unknown user {request.user_id!r}")
         return DisassociateVerdict([], rejected=True)
     if check_repeats(ledger, request, outcome):
         return DisassociateVerdict([], rejected=True)
     if outcome.error == BUSY_CODE and user.settling:
         return DisassociateVerdict([], rejected=True, busy=True)
-    ledger.check("DF-RELEASE", outcome.ok,
+    ledger.check(C.DF_RELEASE, outcome.ok,
                  f"a valid DisassociateFaces request was refused: {outcome.error}: "
                  f"{outcome.message}")
-    body = check_schema(ledger, "DF-SHAPE", outcome)
+    body = check_schema(ledger, C.DF_SHAPE, outcome)
     done, bad, listed = _entries(body, "DisassociatedFaces", "UnsuccessfulFaceDisassociations")
-    _check_listing_shape(ledger, "DF-SHAPE", request, listed)
+    _check_listing_shape(ledger, C.DF_SHAPE, request, listed)
 
     released = []
     for face_id in request.distinct_faces():
         kind = model.classify(request.user_id, face_id)
         if kind == "own":
-            ledger.check("DF-RELEASE", face_id in done and face_id not in bad,
+            ledger.check(C.DF_RELEASE, face_id in done and face_id not in bad,
                          f"face {face_id} is {request.user_id!r}'s and must be in "
                          f"DisassociatedFaces")
             released.append(face_id)
         elif kind == "other":
-            _check_other_user_entry(ledger, "DF-DIFF-USER", model, request, face_id, done, bad,
+            _check_other_user_entry(ledger, C.DF_DIFF_USER, model, request, face_id, done, bad,
                                     "disassociated")
         elif kind == "absent":
-            _check_not_found_entry(ledger, "DF-NOT-FOUND", face_id, done, bad, "disassociated")
+            _check_not_found_entry(ledger, C.DF_NOT_FOUND, face_id, done, bad, "disassociated")
         else:
-            ledger.check("DF-NOT-FOUND", face_id not in done,
+            ledger.check(C.DF_NOT_FOUND, face_id not in done,
                          f"face {face_id} belongs to no user but was reported disassociated")
             entry = bad.get(face_id)
             if entry is None:
-                ledger.observe("AMB-DF-UNOWNED", "ignored", f"unowned face {face_id}")
+                ledger.observe(A.AMB_DF_UNOWNED, "ignored", f"unowned face {face_id}")
             else:
-                ledger.check("DF-NOT-FOUND", "FACE_NOT_FOUND" in _reasons(entry),
+                ledger.check(C.DF_NOT_FOUND, "FACE_NOT_FOUND" in _reasons(entry),
                              f"unowned face {face_id}: expected FACE_NOT_FOUND, got {entry!r}")
-                ledger.observe("AMB-DF-UNOWNED", "face-not-found", f"unowned face {face_id}")
+                ledger.observe(A.AMB_DF_UNOWNED, "face-not-found", f"unowned face {face_id}")
 
-    ledger.check("DF-SHAPE", "UserStatus" in body,
+    ledger.check(C.DF_SHAPE, "UserStatus" in body,
                  "the DisassociateFaces response has no UserStatus")
     status = body.get("UserStatus")
     emptied = bool(released) and not (user.faces - set(released))
     if emptied and status == "CREATED":
-        ledger.check("AF-STATUS", True, "")
+        ledger.check(C.AF_STATUS, True, "")
     else:
         check_status(ledger, model, request.user_id, status, bool(released),
                      f"DisassociateFaces of {len(request.face_ids)} faces from "
@@ -400,9 +422,9 @@ def judge_disassociate(ledger: Ledger, model: CollectionModel, request: FacesReq
 def judge_delete_faces(ledger: Ledger, model: CollectionModel, face_ids: list[str],
                        outcome: Outcome) -> list[str]:
     """DEL-OWNED and DEL-FACES; returns the faces the model should delete."""
-    ledger.check("DEL-FACES", outcome.ok,
+    ledger.check(C.DEL_FACES, outcome.ok,
                  f"DeleteFaces was refused: {outcome.error}: {outcome.message}")
-    body = check_schema(ledger, "SCHEMA", outcome)
+    body = check_schema(ledger, C.SCHEMA, outcome)
     deleted = list(body.get("DeletedFaces") or [])
     bad = {e.get("FaceId"): e for e in body.get("UnsuccessfulFaceDeletions") or []}
     gone = []
@@ -410,27 +432,27 @@ def judge_delete_faces(ledger: Ledger, model: CollectionModel, face_ids: list[st
         face = model.faces.get(face_id)
         if face is not None and face.owner is not None:
             entry = bad.get(face_id)
-            ledger.check("DEL-OWNED", face_id not in deleted,
+            ledger.check(C.DEL_OWNED, face_id not in deleted,
                          f"face {face_id} belongs to {face.owner!r} but DeleteFaces deleted it")
-            ledger.check("DEL-OWNED", entry is not None and
+            ledger.check(C.DEL_OWNED, entry is not None and
                          "ASSOCIATED_TO_AN_EXISTING_USER" in _reasons(entry),
                          f"face {face_id} belongs to {face.owner!r}: expected an "
                          f"ASSOCIATED_TO_AN_EXISTING_USER entry, got {entry!r}")
         elif face is not None:
-            ledger.check("DEL-FACES", face_id in deleted,
+            ledger.check(C.DEL_FACES, face_id in deleted,
                          f"unowned face {face_id} was not in DeletedFaces")
             gone.append(face_id)
         else:
-            ledger.check("DEL-FACES", face_id not in deleted,
+            ledger.check(C.DEL_FACES, face_id not in deleted,
                          f"face {face_id} is not in the collection but DeleteFaces says it "
                          f"deleted it")
             entry = bad.get(face_id)
             if entry is None:
-                ledger.observe("AMB-DEL-UNKNOWN", "ignored", f"absent face {face_id}")
+                ledger.observe(A.AMB_DEL_UNKNOWN, "ignored", f"absent face {face_id}")
             else:
-                ledger.check("DEL-FACES", "FACE_NOT_FOUND" in _reasons(entry),
+                ledger.check(C.DEL_FACES, "FACE_NOT_FOUND" in _reasons(entry),
                              f"absent face {face_id}: expected FACE_NOT_FOUND, got {entry!r}")
-                ledger.observe("AMB-DEL-UNKNOWN", "face-not-found", f"absent face {face_id}")
+                ledger.observe(A.AMB_DEL_UNKNOWN, "face-not-found", f"absent face {face_id}")
     return gone
 
 

@@ -12,96 +12,163 @@ X = examples AWS itself published.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+
+
+class _Id(StrEnum):
+    """An id that reads as the plain string it is, in messages and reports alike."""
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
+class C(_Id):
+    """Clause ids: a misspelt id is an AttributeError at import and a mypy error."""
+
+    AF_USER_EXISTS = "AF-USER-EXISTS"
+    AF_COLL_EXISTS = "AF-COLL-EXISTS"
+    AF_ASSOC = "AF-ASSOC"
+    AF_IGNORE_SAME = "AF-IGNORE-SAME"
+    AF_DIFF_USER = "AF-DIFF-USER"
+    AF_NOT_FOUND = "AF-NOT-FOUND"
+    AF_THRESHOLD = "AF-THRESHOLD"
+    AF_THRESHOLD_DEFAULT = "AF-THRESHOLD-DEFAULT"
+    AF_THRESHOLD_RANGE = "AF-THRESHOLD-RANGE"
+    AF_CAP_USER = "AF-CAP-USER"
+    AF_CAP_REQUEST = "AF-CAP-REQUEST"
+    AF_INPUT = "AF-INPUT"
+    AF_SHAPE = "AF-SHAPE"
+    AF_STATUS = "AF-STATUS"
+    AF_TOKEN_REPLAY = "AF-TOKEN-REPLAY"
+    AF_TOKEN_MISMATCH = "AF-TOKEN-MISMATCH"
+    AF_TOKEN_AUTO = "AF-TOKEN-AUTO"
+    DF_USER_EXISTS = "DF-USER-EXISTS"
+    DF_RELEASE = "DF-RELEASE"
+    DF_DIFF_USER = "DF-DIFF-USER"
+    DF_NOT_FOUND = "DF-NOT-FOUND"
+    DF_SHAPE = "DF-SHAPE"
+    DF_TOKEN_REPLAY = "DF-TOKEN-REPLAY"
+    DF_TOKEN_MISMATCH = "DF-TOKEN-MISMATCH"
+    CU_CREATED = "CU-CREATED"
+    CU_CONFLICT = "CU-CONFLICT"
+    CU_TOKEN_REPLAY = "CU-TOKEN-REPLAY"
+    CU_TOKEN_MISMATCH = "CU-TOKEN-MISMATCH"
+    DU_NOT_FOUND = "DU-NOT-FOUND"
+    DU_RELEASE = "DU-RELEASE"
+    DU_TOKEN_REPLAY = "DU-TOKEN-REPLAY"
+    DU_TOKEN_MISMATCH = "DU-TOKEN-MISMATCH"
+    DEL_OWNED = "DEL-OWNED"
+    DEL_FACES = "DEL-FACES"
+    SCHEMA = "SCHEMA"
+    LIST_FACES = "LIST-FACES"
+    LIST_USERS = "LIST-USERS"
+    CONC = "CONC"
+
+
+class A(_Id):
+    """Ambiguity ids, checked the same way."""
+
+    AMB_CAP = "AMB-CAP"
+    AMB_CAP_CROSS = "AMB-CAP-CROSS"
+    AMB_OWNER_ID = "AMB-OWNER-ID"
+    AMB_STATUS_NOW = "AMB-STATUS-NOW"
+    AMB_FIRST_BATCH = "AMB-FIRST-BATCH"
+    AMB_DUP_IDS = "AMB-DUP-IDS"
+    AMB_INVALID_CODE = "AMB-INVALID-CODE"
+    AMB_EMPTY_AGAIN = "AMB-EMPTY-AGAIN"
+    AMB_TOKEN_SCOPE = "AMB-TOKEN-SCOPE"
+    AMB_DF_UNOWNED = "AMB-DF-UNOWNED"
+    AMB_DEL_UNKNOWN = "AMB-DEL-UNKNOWN"
 
 
 @dataclass(frozen=True)
 class Clause:
-    id: str
+    id: C
     text: str
     sources: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Ambiguity:
-    id: str
+    id: A
     question: str
     readings: tuple[str, ...]
     # The clause a pinned reading is enforced under when the target departs from it.
-    clause: str
+    clause: C
     # The reading AWS has published (source X), required under strictness "aws".
     aws_reading: str | None = None
 
 
-def _clauses(*rows: tuple[str, str, str]) -> dict[str, Clause]:
+def _clauses(*rows: tuple[C, str, str]) -> dict[str, Clause]:
     return {cid: Clause(cid, text, tuple(src.split(","))) for cid, text, src in rows}
 
 
 CLAUSES: dict[str, Clause] = _clauses(
-    ("AF-USER-EXISTS", "AssociateFaces on an unknown UserId: ResourceNotFoundException", "S0,M"),
-    ("AF-COLL-EXISTS", "AssociateFaces on an unknown collection: ResourceNotFoundException", "M"),
-    ("AF-ASSOC", "an existing unowned face that passes the threshold is associated, listed in "
+    (C.AF_USER_EXISTS, "AssociateFaces on an unknown UserId: ResourceNotFoundException", "S0,M"),
+    (C.AF_COLL_EXISTS, "AssociateFaces on an unknown collection: ResourceNotFoundException", "M"),
+    (C.AF_ASSOC, "an existing unowned face that passes the threshold is associated, listed in "
      "AssociatedFaces, and from then on owned by the user (ListFaces shows Face.UserId)", "S0"),
-    ("AF-IGNORE-SAME", "a face already associated to this user is ignored: in neither list, "
+    (C.AF_IGNORE_SAME, "a face already associated to this user is ignored: in neither list, "
      "nothing changes", "S0,S1"),
-    ("AF-DIFF-USER", "a face owned by another user is unsuccessful with "
+    (C.AF_DIFF_USER, "a face owned by another user is unsuccessful with "
      "ASSOCIATED_TO_A_DIFFERENT_USER and its ownership is unchanged", "S0"),
-    ("AF-NOT-FOUND", "a well-formed FaceId absent from the collection is unsuccessful with "
+    (C.AF_NOT_FOUND, "a well-formed FaceId absent from the collection is unsuccessful with "
      "FACE_NOT_FOUND", "S0"),
-    ("AF-THRESHOLD", "for a user that has a face, a face whose match confidence is below "
+    (C.AF_THRESHOLD, "for a user that has a face, a face whose match confidence is below "
      "UserMatchThreshold is unsuccessful with LOW_MATCH_CONFIDENCE and a Confidence below the "
      "threshold; for a user with no face the threshold does not apply", "S0,S1"),
-    ("AF-THRESHOLD-DEFAULT", "an omitted UserMatchThreshold means 75", "S0,S1"),
-    ("AF-THRESHOLD-RANGE", "a UserMatchThreshold outside 0..100 is rejected by the server",
+    (C.AF_THRESHOLD_DEFAULT, "an omitted UserMatchThreshold means 75", "S0,S1"),
+    (C.AF_THRESHOLD_RANGE, "a UserMatchThreshold outside 0..100 is rejected by the server",
      "S0,S1,M"),
-    ("AF-CAP-USER", "a user never holds more than 100 faces; at the cap further faces are "
+    (C.AF_CAP_USER, "a user never holds more than 100 faces; at the cap further faces are "
      "refused", "S0,S1"),
-    ("AF-CAP-REQUEST", "1..100 FaceIds per request; more are rejected by the server", "S1,M"),
-    ("AF-INPUT", "ids outside their pattern or length (CollectionId, UserId, FaceId, "
+    (C.AF_CAP_REQUEST, "1..100 FaceIds per request; more are rejected by the server", "S1,M"),
+    (C.AF_INPUT, "ids outside their pattern or length (CollectionId, UserId, FaceId, "
      "ClientRequestToken) are rejected by the server, with no effect", "M"),
-    ("AF-SHAPE", "every AssociateFaces response matches the schema; every FaceId in it was "
+    (C.AF_SHAPE, "every AssociateFaces response matches the schema; every FaceId in it was "
      "requested; no FaceId in both lists or twice", "S0,M"),
-    ("AF-STATUS", "UserStatus is one of the enum; CREATED while the user never had a face; after "
+    (C.AF_STATUS, "UserStatus is one of the enum; CREATED while the user never had a face; after "
      "a change it is UPDATING or ACTIVE and becomes ACTIVE within the settle timeout", "S0,S1"),
-    ("AF-TOKEN-REPLAY", "the same ClientRequestToken with the same parameters returns the same "
+    (C.AF_TOKEN_REPLAY, "the same ClientRequestToken with the same parameters returns the same "
      "response and has no second effect", "S0,S1"),
-    ("AF-TOKEN-MISMATCH", "the same token with other parameters: "
+    (C.AF_TOKEN_MISMATCH, "the same token with other parameters: "
      "IdempotentParameterMismatchException and no effect", "S1,M"),
-    ("AF-TOKEN-AUTO", "with no token the SDK sends a fresh one: two identical calls are two "
+    (C.AF_TOKEN_AUTO, "with no token the SDK sends a fresh one: two identical calls are two "
      "calls", "S0,S1"),
-    ("DF-USER-EXISTS", "DisassociateFaces on an unknown UserId: ResourceNotFoundException", "M"),
-    ("DF-RELEASE", "the user's own faces are disassociated, listed in DisassociatedFaces, and "
+    (C.DF_USER_EXISTS, "DisassociateFaces on an unknown UserId: ResourceNotFoundException", "M"),
+    (C.DF_RELEASE, "the user's own faces are disassociated, listed in DisassociatedFaces, and "
      "from then on unowned", "M"),
-    ("DF-DIFF-USER", "a face owned by another user is unsuccessful with "
+    (C.DF_DIFF_USER, "a face owned by another user is unsuccessful with "
      "ASSOCIATED_TO_A_DIFFERENT_USER and stays with its owner", "M"),
-    ("DF-NOT-FOUND", "a well-formed FaceId absent from the collection is unsuccessful with "
+    (C.DF_NOT_FOUND, "a well-formed FaceId absent from the collection is unsuccessful with "
      "FACE_NOT_FOUND", "M"),
-    ("DF-SHAPE", "every DisassociateFaces response matches the schema; every FaceId in it was "
+    (C.DF_SHAPE, "every DisassociateFaces response matches the schema; every FaceId in it was "
      "requested; no FaceId in both lists or twice", "M"),
-    ("DF-TOKEN-REPLAY", "DisassociateFaces: the same token with the same parameters returns the "
+    (C.DF_TOKEN_REPLAY, "DisassociateFaces: the same token with the same parameters returns the "
      "same response and has no second effect", "M"),
-    ("DF-TOKEN-MISMATCH", "DisassociateFaces: the same token with other parameters: "
+    (C.DF_TOKEN_MISMATCH, "DisassociateFaces: the same token with other parameters: "
      "IdempotentParameterMismatchException and no effect", "M"),
-    ("CU-CREATED", "CreateUser answers {} and the new user lists as CREATED", "M,X"),
-    ("CU-CONFLICT", "CreateUser with an existing UserId: ConflictException, no effect", "M"),
-    ("CU-TOKEN-REPLAY", "CreateUser: the same token with the same parameters is idempotent",
+    (C.CU_CREATED, "CreateUser answers {} and the new user lists as CREATED", "M,X"),
+    (C.CU_CONFLICT, "CreateUser with an existing UserId: ConflictException, no effect", "M"),
+    (C.CU_TOKEN_REPLAY, "CreateUser: the same token with the same parameters is idempotent",
      "M"),
-    ("CU-TOKEN-MISMATCH", "CreateUser: the same token with other parameters: "
+    (C.CU_TOKEN_MISMATCH, "CreateUser: the same token with other parameters: "
      "IdempotentParameterMismatchException and no effect", "M"),
-    ("DU-NOT-FOUND", "DeleteUser on an unknown UserId: ResourceNotFoundException", "M"),
-    ("DU-RELEASE", "DeleteUser removes the user and releases its faces, which can then join "
+    (C.DU_NOT_FOUND, "DeleteUser on an unknown UserId: ResourceNotFoundException", "M"),
+    (C.DU_RELEASE, "DeleteUser removes the user and releases its faces, which can then join "
      "other users", "M"),
-    ("DU-TOKEN-REPLAY", "DeleteUser: the same token with the same parameters is idempotent",
+    (C.DU_TOKEN_REPLAY, "DeleteUser: the same token with the same parameters is idempotent",
      "M"),
-    ("DU-TOKEN-MISMATCH", "DeleteUser: the same token with other parameters: "
+    (C.DU_TOKEN_MISMATCH, "DeleteUser: the same token with other parameters: "
      "IdempotentParameterMismatchException and no effect", "M"),
-    ("DEL-OWNED", "DeleteFaces refuses a face that belongs to a user "
+    (C.DEL_OWNED, "DeleteFaces refuses a face that belongs to a user "
      "(UnsuccessfulFaceDeletions, ASSOCIATED_TO_AN_EXISTING_USER)", "M"),
-    ("DEL-FACES", "DeleteFaces deletes unowned faces (DeletedFaces) and they are gone", "M"),
-    ("SCHEMA", "responses of the other operations match their schema", "M"),
-    ("LIST-FACES", "ListFaces (with and without UserId) agrees with the model, across pages",
+    (C.DEL_FACES, "DeleteFaces deletes unowned faces (DeletedFaces) and they are gone", "M"),
+    (C.SCHEMA, "responses of the other operations match their schema", "M"),
+    (C.LIST_FACES, "ListFaces (with and without UserId) agrees with the model, across pages",
      "M"),
-    ("LIST-USERS", "ListUsers agrees with the model, across pages", "M"),
-    ("CONC", "concurrent requests never give one face two owners, nor a user more than 100 "
+    (C.LIST_USERS, "ListUsers agrees with the model, across pages", "M"),
+    (C.CONC, "concurrent requests never give one face two owners, nor a user more than 100 "
      "faces", "S0"),
 )
 
@@ -109,27 +176,27 @@ CLAUSES: dict[str, Clause] = _clauses(
 AMBIGUITIES: dict[str, Ambiguity] = {
     a.id: a
     for a in (
-        Ambiguity("AMB-CAP", "what happens at the 100-face cap",
-                  ("exception", "unsuccessful-entries"), "AF-CAP-USER"),
-        Ambiguity("AMB-CAP-CROSS", "a request that would cross 100 faces",
-                  ("refused-whole", "filled-to-cap"), "AF-CAP-USER"),
-        Ambiguity("AMB-OWNER-ID", "UserId in an ASSOCIATED_TO_A_DIFFERENT_USER entry",
-                  ("owner", "requested"), "AF-DIFF-USER", aws_reading="owner"),
-        Ambiguity("AMB-STATUS-NOW", "UserStatus in the response after a change",
-                  ("UPDATING", "ACTIVE"), "AF-STATUS", aws_reading="UPDATING"),
-        Ambiguity("AMB-FIRST-BATCH", "several faces sent to a user with no face yet",
-                  ("no-threshold", "matched-in-request"), "AF-THRESHOLD"),
-        Ambiguity("AMB-DUP-IDS", "a FaceId repeated in one request", ("once", "rejected"),
-                  "AF-SHAPE"),
-        Ambiguity("AMB-INVALID-CODE", "the error for a constraint violation",
-                  ("InvalidParameterException", "ValidationException"), "AF-INPUT"),
-        Ambiguity("AMB-EMPTY-AGAIN", "UserStatus after all faces are disassociated",
-                  ("CREATED", "ACTIVE"), "AF-STATUS"),
-        Ambiguity("AMB-TOKEN-SCOPE", "is a token shared across operations",
-                  ("per-operation", "shared"), "AF-TOKEN-MISMATCH"),
-        Ambiguity("AMB-DF-UNOWNED", "DisassociateFaces of an existing face that no user owns",
-                  ("face-not-found", "ignored"), "DF-NOT-FOUND"),
-        Ambiguity("AMB-DEL-UNKNOWN", "DeleteFaces of a FaceId absent from the collection",
-                  ("face-not-found", "ignored"), "DEL-FACES"),
+        Ambiguity(A.AMB_CAP, "what happens at the 100-face cap",
+                  ("exception", "unsuccessful-entries"), C.AF_CAP_USER),
+        Ambiguity(A.AMB_CAP_CROSS, "a request that would cross 100 faces",
+                  ("refused-whole", "filled-to-cap"), C.AF_CAP_USER),
+        Ambiguity(A.AMB_OWNER_ID, "UserId in an ASSOCIATED_TO_A_DIFFERENT_USER entry",
+                  ("owner", "requested"), C.AF_DIFF_USER, aws_reading="owner"),
+        Ambiguity(A.AMB_STATUS_NOW, "UserStatus in the response after a change",
+                  ("UPDATING", "ACTIVE"), C.AF_STATUS, aws_reading="UPDATING"),
+        Ambiguity(A.AMB_FIRST_BATCH, "several faces sent to a user with no face yet",
+                  ("no-threshold", "matched-in-request"), C.AF_THRESHOLD),
+        Ambiguity(A.AMB_DUP_IDS, "a FaceId repeated in one request", ("once", "rejected"),
+                  C.AF_SHAPE),
+        Ambiguity(A.AMB_INVALID_CODE, "the error for a constraint violation",
+                  ("InvalidParameterException", "ValidationException"), C.AF_INPUT),
+        Ambiguity(A.AMB_EMPTY_AGAIN, "UserStatus after all faces are disassociated",
+                  ("CREATED", "ACTIVE"), C.AF_STATUS),
+        Ambiguity(A.AMB_TOKEN_SCOPE, "is a token shared across operations",
+                  ("per-operation", "shared"), C.AF_TOKEN_MISMATCH),
+        Ambiguity(A.AMB_DF_UNOWNED, "DisassociateFaces of an existing face that no user owns",
+                  ("face-not-found", "ignored"), C.DF_NOT_FOUND),
+        Ambiguity(A.AMB_DEL_UNKNOWN, "DeleteFaces of a FaceId absent from the collection",
+                  ("face-not-found", "ignored"), C.DEL_FACES),
     )
 }

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import struct
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -21,6 +22,18 @@ PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _SIDE = 8
+
+
+@dataclass(frozen=True)
+class FaceImages:
+    """The images IndexFaces is given: same bytes, same person (DESIGN.md section 3)."""
+
+    images: list[bytes]
+    names: list[str]  # how a reproducer refers to each: "face_image(3)" or a file path
+
+    @property
+    def persons(self) -> int:
+        return len(self.images)
 
 
 def face_image(person: int, fmt: Literal["png", "jpeg"] = "png") -> bytes:
@@ -34,13 +47,32 @@ def face_image(person: int, fmt: Literal["png", "jpeg"] = "png") -> bytes:
     raise ValueError(f"fmt must be 'png' or 'jpeg', not {fmt!r}")
 
 
+def photo_files(directory: Path) -> list[Path]:
+    """The photos in a faces directory, sorted by file name so that runs pick the same people.
+
+    The one place that lists them: the targets file's check and the run agree.
+    """
+    return sorted(p for p in directory.iterdir()
+                  if p.is_file() and p.suffix.lower() in PHOTO_SUFFIXES)
+
+
+def synthetic_faces(persons: int) -> FaceImages:
+    """Images the emulators accept, one person each."""
+    return FaceImages([face_image(k) for k in range(persons)],
+                      [f"face_image({k})" for k in range(persons)])
+
+
+def photo_faces(directory: Path) -> FaceImages:
+    """The photos of a faces directory, named by their path in reproducers."""
+    files = photo_files(directory)
+    return FaceImages(load_photos(directory), [str(p) for p in files])
+
+
 def load_photos(directory: Path) -> list[bytes]:
     """The photos of ``directory`` (one face of a distinct person each), sorted by file name."""
     if not directory.is_dir():
         raise ConfigError(f"face photo directory {directory} does not exist")
-    files = sorted(
-        p for p in directory.iterdir() if p.is_file() and p.suffix.lower() in PHOTO_SUFFIXES
-    )
+    files = photo_files(directory)
     if not files:
         raise ConfigError(
             f"face photo directory {directory} holds no .jpg, .jpeg or .png file"

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from conformance.clauses import AMBIGUITIES, CLAUSES
+from conformance.clauses import AMBIGUITIES, CLAUSES, A, C
 from conformance.errors import fail
+
+
+def _no_calls() -> list[dict[str, Any]]:
+    return []
 
 
 @dataclass
@@ -23,19 +28,24 @@ class Ledger:
     checks: Counter[str] = field(default_factory=Counter)
     readings: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     hard_states: Counter[str] = field(default_factory=Counter)
-    # clause -> why this target cannot have it checked (e.g. no concurrency on a budget)
-    unavailable: dict[str, str] = field(default_factory=dict)
+    # The calls of the test case under way: the harness sets it, a failure carries them
+    # to its report and reproducer.
+    call_log: Callable[[], list[dict[str, Any]]] = field(default=_no_calls, repr=False)
+    failures_raised: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def check(self, clause: str, ok: bool, message: str) -> None:
+    def check(self, clause: C, ok: bool, message: str) -> None:
         """Count one check of ``clause``; raise its Failure when ``ok`` is false."""
         assert clause in CLAUSES, clause
         with self._lock:
             self.checks[clause] += 1
         if not ok:
-            raise fail(clause, message)
+            self.failures_raised += 1
+            failure = fail(clause, message)
+            failure.calls = self.call_log()
+            raise failure
 
-    def observe(self, ambiguity: str, reading: str, context: str) -> None:
+    def observe(self, ambiguity: A, reading: str, context: str) -> None:
         """Record the reading the target showed; fail its clause if it departs from a pin."""
         amb = AMBIGUITIES[ambiguity]
         assert reading in amb.readings, (ambiguity, reading)
@@ -47,7 +57,7 @@ class Ledger:
                        f"{ambiguity} ({amb.question}) is pinned to {expected!r} but the target "
                        f"showed {reading!r}: {context}")
 
-    def allowed(self, ambiguity: str) -> tuple[str, ...]:
+    def allowed(self, ambiguity: A) -> tuple[str, ...]:
         """The readings the target may show for ``ambiguity`` under its strictness and pins."""
         pinned = self.pinned.get(ambiguity)
         return (pinned,) if pinned else AMBIGUITIES[ambiguity].readings

@@ -11,11 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-CAP = 100  # faces per user (AF-CAP-USER) and FaceIds per request (AF-CAP-REQUEST)
-DEFAULT_THRESHOLD = 75.0  # AF-THRESHOLD-DEFAULT
-# Confidences closer than this to a threshold are not used to predict an outcome:
-# a live service may round, and ">=" versus ">" at the boundary is not specified.
-CONFIDENCE_MARGIN = 0.5
+from conformance.clauses import C
+from conformance.spec import CONFIDENCE_MARGIN
 
 FaceClass = Literal["own", "other", "absent", "candidate"]
 
@@ -26,7 +23,7 @@ class Face:
     person: int
     owner: str | None = None
     # The clause of the last change of owner, to blame when a listing disagrees.
-    changed_by: str | None = None
+    changed_by: C | None = None
 
 
 @dataclass
@@ -55,6 +52,15 @@ class Confidence:
         if self.at_least is not None and threshold <= self.at_least:
             return True
         return None
+
+
+@dataclass(frozen=True)
+class Learned:
+    """What one AssociateFaces answer told about one face against the user's current faces."""
+
+    face_id: str
+    refused_with: float | None = None  # the Confidence of its LOW_MATCH_CONFIDENCE entry
+    accepted_at: float | None = None  # the threshold it passed
 
 
 @dataclass(frozen=True)
@@ -125,13 +131,13 @@ class CollectionModel:
             return {"ACTIVE"}
         return {"CREATED", "ACTIVE"}  # AMB-EMPTY-AGAIN: the machine records which
 
-    def cause_of(self, face_ids: set[str]) -> str:
+    def cause_of(self, face_ids: set[str]) -> C:
         """The clause of the change that should have put these faces where the model has them."""
         for face_id in sorted(face_ids):
             face = self.faces.get(face_id)
             if face is not None and face.changed_by:
                 return face.changed_by
-        return "LIST-FACES"
+        return C.LIST_FACES
 
     def confidence(self, user_id: str, face_id: str) -> Confidence | None:
         key = (frozenset(self.users[user_id].faces), face_id)
@@ -148,13 +154,13 @@ class CollectionModel:
     def delete_user(self, user_id: str) -> None:
         for face_id in self.users.pop(user_id).faces:
             self.faces[face_id].owner = None
-            self.faces[face_id].changed_by = "DU-RELEASE"
+            self.faces[face_id].changed_by = C.DU_RELEASE
 
     def associate(self, user_id: str, face_ids: list[str]) -> None:
         user = self.users[user_id]
         for face_id in face_ids:
             self.faces[face_id].owner = user_id
-            self.faces[face_id].changed_by = "AF-ASSOC"
+            self.faces[face_id].changed_by = C.AF_ASSOC
             user.faces.add(face_id)
         if face_ids:
             user.had_face = True
@@ -164,7 +170,7 @@ class CollectionModel:
         user = self.users[user_id]
         for face_id in face_ids:
             self.faces[face_id].owner = None
-            self.faces[face_id].changed_by = "DF-RELEASE"
+            self.faces[face_id].changed_by = C.DF_RELEASE
             user.faces.discard(face_id)
         if face_ids:
             user.settling = True
@@ -174,12 +180,11 @@ class CollectionModel:
             del self.faces[face_id]
             self.gone_faces[face_id] = None
 
-    def remember_refusal(self, user_id: str, face_id: str, confidence: float) -> None:
-        key = (frozenset(self.users[user_id].faces), face_id)
-        self.confidences.setdefault(key, Confidence()).exact = confidence
-
-    def remember_acceptance(self, user_id: str, face_id: str, threshold: float) -> None:
-        """Before ``associate``: the face matched the user's current faces at ``threshold``."""
-        key = (frozenset(self.users[user_id].faces), face_id)
+    def learn(self, user_id: str, learned: Learned) -> None:
+        """Before ``associate``: what the target said of the face against the user's faces."""
+        key = (frozenset(self.users[user_id].faces), learned.face_id)
         known = self.confidences.setdefault(key, Confidence())
-        known.at_least = max(threshold, known.at_least or 0.0)
+        if learned.refused_with is not None:
+            known.exact = learned.refused_with
+        if learned.accepted_at is not None:
+            known.at_least = max(learned.accepted_at, known.at_least or 0.0)

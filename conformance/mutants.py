@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from conformance.clauses import AMBIGUITIES
+from conformance.clauses import AMBIGUITIES, A, C
 from conformance.emulator.behaviour import DEFAULT_READINGS, DEVIATIONS, Behaviour
 
 
@@ -47,60 +47,60 @@ def _mutant(deviation: str, clause: str, **readings: str) -> Mutant:
 
 
 MUTANTS: tuple[Mutant, ...] = (
-    _mutant("accept-unknown-user", "AF-USER-EXISTS"),
-    _mutant("unknown-user-wrong-code", "AF-USER-EXISTS"),
-    _mutant("unknown-collection-not-found-entries", "AF-COLL-EXISTS"),
-    _mutant("assoc-not-persisted", "AF-ASSOC"),
-    _mutant("report-already-associated", "AF-IGNORE-SAME"),
-    _mutant("move-owned-face", "AF-DIFF-USER"),
-    _mutant("drop-unknown-face", "AF-NOT-FOUND"),
-    _mutant("threshold-ignored", "AF-THRESHOLD"),
-    _mutant("threshold-on-empty-user", "AF-THRESHOLD"),
-    _mutant("low-confidence-reports-threshold", "AF-THRESHOLD"),
+    _mutant("accept-unknown-user", C.AF_USER_EXISTS),
+    _mutant("unknown-user-wrong-code", C.AF_USER_EXISTS),
+    _mutant("unknown-collection-not-found-entries", C.AF_COLL_EXISTS),
+    _mutant("assoc-not-persisted", C.AF_ASSOC),
+    _mutant("report-already-associated", C.AF_IGNORE_SAME),
+    _mutant("move-owned-face", C.AF_DIFF_USER),
+    _mutant("drop-unknown-face", C.AF_NOT_FOUND),
+    _mutant("threshold-ignored", C.AF_THRESHOLD),
+    _mutant("threshold-on-empty-user", C.AF_THRESHOLD),
+    _mutant("low-confidence-reports-threshold", C.AF_THRESHOLD),
     # A threshold of 0 read as 75 refuses faces that 0 lets through: a wrong threshold
     # applied, not a wrong default (the default is only for an omitted threshold).
-    _mutant("zero-threshold-is-default", "AF-THRESHOLD"),
-    _mutant("default-threshold-50", "AF-THRESHOLD-DEFAULT"),
-    _mutant("threshold-range-unchecked", "AF-THRESHOLD-RANGE"),
-    _mutant("cap-off-by-one", "AF-CAP-USER"),
-    _mutant("cap-checked-per-request", "AF-CAP-USER"),
+    _mutant("zero-threshold-is-default", C.AF_THRESHOLD),
+    _mutant("default-threshold-50", C.AF_THRESHOLD_DEFAULT),
+    _mutant("threshold-range-unchecked", C.AF_THRESHOLD_RANGE),
+    _mutant("cap-off-by-one", C.AF_CAP_USER),
+    _mutant("cap-checked-per-request", C.AF_CAP_USER),
     # Only a request refused whole with an exception has anything to roll back.
-    _mutant("refusal-not-rolled-back", "AF-CAP-USER",
+    _mutant("refusal-not-rolled-back", C.AF_CAP_USER,
             AMB_CAP="exception", AMB_CAP_CROSS="refused-whole"),
-    _mutant("request-max-unchecked", "AF-CAP-REQUEST"),
-    _mutant("faceid-pattern-unchecked", "AF-INPUT"),
-    _mutant("userid-length-unchecked", "AF-INPUT"),
-    _mutant("token-pattern-unchecked", "AF-INPUT"),
-    _mutant("missing-user-status", "AF-SHAPE"),
-    _mutant("confidence-as-string", "AF-SHAPE"),
-    _mutant("echo-duplicate-face", "AF-SHAPE", AMB_DUP_IDS="once"),
-    _mutant("status-never-settles", "AF-STATUS"),
-    _mutant("token-replayed-against-today", "AF-TOKEN-REPLAY"),
-    _mutant("token-cached-without-params", "AF-TOKEN-MISMATCH"),
-    _mutant("mismatch-wrong-code", "AF-TOKEN-MISMATCH"),
-    _mutant("dedupe-without-token", "AF-TOKEN-AUTO"),
-    _mutant("df-unknown-user-ok", "DF-USER-EXISTS"),
-    _mutant("df-no-release", "DF-RELEASE"),
-    _mutant("df-releases-other-users-face", "DF-DIFF-USER"),
-    _mutant("df-drop-unknown-face", "DF-NOT-FOUND"),
-    _mutant("df-missing-user-status", "DF-SHAPE"),
-    _mutant("df-token-ignored", "DF-TOKEN-REPLAY"),
-    _mutant("df-mismatch-ignored", "DF-TOKEN-MISMATCH"),
-    _mutant("new-user-active", "CU-CREATED"),
-    _mutant("cu-overwrite-existing", "CU-CONFLICT"),
-    _mutant("cu-replay-conflict", "CU-TOKEN-REPLAY"),
-    _mutant("cu-mismatch-ignored", "CU-TOKEN-MISMATCH"),
-    _mutant("du-unknown-ok", "DU-NOT-FOUND"),
-    _mutant("du-keeps-faces-owned", "DU-RELEASE"),
-    _mutant("du-replay-not-found", "DU-TOKEN-REPLAY"),
-    _mutant("du-mismatch-ignored", "DU-TOKEN-MISMATCH"),
-    _mutant("delete-owned-face", "DEL-OWNED"),
-    _mutant("delete-unowned-kept", "DEL-FACES"),
-    _mutant("index-faces-confidence-string", "SCHEMA"),
-    _mutant("list-faces-drops-page-edge", "LIST-FACES"),
-    _mutant("list-faces-ignores-userid", "LIST-FACES"),
-    _mutant("list-users-repeats-page-edge", "LIST-USERS"),
-    _mutant("no-lock", "CONC"),
+    _mutant("request-max-unchecked", C.AF_CAP_REQUEST),
+    _mutant("faceid-pattern-unchecked", C.AF_INPUT),
+    _mutant("userid-length-unchecked", C.AF_INPUT),
+    _mutant("token-pattern-unchecked", C.AF_INPUT),
+    _mutant("missing-user-status", C.AF_SHAPE),
+    _mutant("confidence-as-string", C.AF_SHAPE),
+    _mutant("echo-duplicate-face", C.AF_SHAPE, AMB_DUP_IDS="once"),
+    _mutant("status-never-settles", C.AF_STATUS),
+    _mutant("token-replayed-against-today", C.AF_TOKEN_REPLAY),
+    _mutant("token-cached-without-params", C.AF_TOKEN_MISMATCH),
+    _mutant("mismatch-wrong-code", C.AF_TOKEN_MISMATCH),
+    _mutant("dedupe-without-token", C.AF_TOKEN_AUTO),
+    _mutant("df-unknown-user-ok", C.DF_USER_EXISTS),
+    _mutant("df-no-release", C.DF_RELEASE),
+    _mutant("df-releases-other-users-face", C.DF_DIFF_USER),
+    _mutant("df-drop-unknown-face", C.DF_NOT_FOUND),
+    _mutant("df-missing-user-status", C.DF_SHAPE),
+    _mutant("df-token-ignored", C.DF_TOKEN_REPLAY),
+    _mutant("df-mismatch-ignored", C.DF_TOKEN_MISMATCH),
+    _mutant("new-user-active", C.CU_CREATED),
+    _mutant("cu-overwrite-existing", C.CU_CONFLICT),
+    _mutant("cu-replay-conflict", C.CU_TOKEN_REPLAY),
+    _mutant("cu-mismatch-ignored", C.CU_TOKEN_MISMATCH),
+    _mutant("du-unknown-ok", C.DU_NOT_FOUND),
+    _mutant("du-keeps-faces-owned", C.DU_RELEASE),
+    _mutant("du-replay-not-found", C.DU_TOKEN_REPLAY),
+    _mutant("du-mismatch-ignored", C.DU_TOKEN_MISMATCH),
+    _mutant("delete-owned-face", C.DEL_OWNED),
+    _mutant("delete-unowned-kept", C.DEL_FACES),
+    _mutant("index-faces-confidence-string", C.SCHEMA),
+    _mutant("list-faces-drops-page-edge", C.LIST_FACES),
+    _mutant("list-faces-ignores-userid", C.LIST_FACES),
+    _mutant("list-users-repeats-page-edge", C.LIST_USERS),
+    _mutant("no-lock", C.CONC),
 )
 
 
@@ -131,8 +131,8 @@ def _reading_variants() -> list[Variant]:
     variants.append(_variant(
         "cap-cross-filled-to-cap-unsuccessful-entries",
         "a request that would cross 100 is filled up to 100, and the rest are "
-        "unsuccessful entries instead of an exception", "AMB-CAP-CROSS",
-        {"AMB-CAP-CROSS": "filled-to-cap", "AMB-CAP": "unsuccessful-entries"}))
+        "unsuccessful entries instead of an exception", A.AMB_CAP_CROSS,
+        {A.AMB_CAP_CROSS: "filled-to-cap", A.AMB_CAP: "unsuccessful-entries"}))
     return variants
 
 

@@ -7,13 +7,12 @@ what it learned, also when it is interrupted or the target goes away.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import random
 import secrets
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -27,19 +26,13 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from conformance import reproducer
 from conformance.clauses import CLAUSES
+from conformance.directed import DIRECTED
 from conformance.driver import Driver, RunAborted
-from conformance.emulator.behaviour import Behaviour
-from conformance.emulator.server import EmulatorServer
 from conformance.errors import Failure
-from conformance.images import face_image, load_photos
+from conformance.harness import Harness, RunContext
+from conformance.kinds import connect
 from conformance.ledger import Ledger
-from conformance.machine import (
-    PERSONS_PER_RUN,
-    ConformanceMachine,
-    FaceImages,
-    RunContext,
-    machine_for,
-)
+from conformance.machine import machine_for
 from conformance.results import (
     ClauseResult,
     ClauseStatus,
@@ -48,7 +41,7 @@ from conformance.results import (
     SuiteErrorRecord,
     Verdict,
 )
-from conformance.targets import Target, make_clients
+from conformance.targets import Target
 
 
 @dataclass(frozen=True)
@@ -89,13 +82,14 @@ def run_suite(target: Target, *, profile: str = "dev", seed: int | None = None,
     driver: Driver | None = None
     examples = 0
     answered = False  # before the target has answered once, an error ends the run with no report
-    with _target_endpoint(target) as endpoint_url:
+    with connect(target) as connection:
+        endpoint_url = connection.endpoint_url
         try:
-            clients = make_clients(target, endpoint_url)
+            clients = connection.clients
             driver = Driver(clients.checked, clients.raw,
                             resource_prefix=f"cfs-{secrets.token_hex(3)}-",
                             call_budget=target.call_budget)
-            ctx = RunContext(driver, ledger, _face_images(target), target.settle_timeout,
+            ctx = RunContext(driver, ledger, connection.images, target.settle_timeout,
                              driver.resource_prefix, seed=seed,
                              replay=_replay_command(target, targets_file, chosen, seed))
             _preflight(driver)
@@ -145,31 +139,6 @@ def run_suite(target: Target, *, profile: str = "dev", seed: int | None = None,
         examples=examples, versions=_versions())
 
 
-@contextlib.contextmanager
-def _target_endpoint(target: Target) -> Iterator[str | None]:
-    """The URL to send to: the embedded emulator is started here and stopped after."""
-    if target.kind != "embedded":
-        yield target.endpoint_url
-        return
-    server = EmulatorServer(behaviour=target.behaviour or Behaviour())
-    server.start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
-
-
-def _face_images(target: Target) -> FaceImages:
-    if target.kind == "aws":
-        assert target.faces_dir is not None  # targets.py requires it for aws
-        photos = load_photos(target.faces_dir)
-        names = sorted(str(p) for p in target.faces_dir.iterdir()
-                       if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
-        return FaceImages(photos, names)
-    return FaceImages([face_image(k) for k in range(PERSONS_PER_RUN)],
-                      [f"face_image({k})" for k in range(PERSONS_PER_RUN)])
-
-
 def _preflight(driver: Driver) -> None:
     """Reachable, speaks the protocol, creates and deletes a collection of ours."""
     name = f"{driver.resource_prefix}preflight"
@@ -185,23 +154,17 @@ def _directed_scenarios(ctx: RunContext, target: Target, endpoint_url: str | Non
     100, each token clause, each invalid value. Each scenario has a collection of its own,
     so a finding's calls are that scenario's only."""
     findings = []
-    for scenario in (ConformanceMachine.exercise_basics, ConformanceMachine.exercise_cap,
-                     ConformanceMachine.exercise_tokens,
-                     ConformanceMachine.exercise_invalid_input):
-        machine = machine_for(ctx)()
+    for check in DIRECTED:
+        harness = Harness(ctx)
         try:
-            scenario(machine)
-            machine.check_state(1)
+            check.run(harness)
+            harness.check_state(1)
         except Failure as failure:
-            machine.failed = True
-            # The scenarios call the machine's methods, not its rules: no rule wrapper has
-            # attached the calls, so attach them here (the log holds this machine's calls).
-            failure.calls = failure.calls or [e.to_json() for e in ctx.driver.log]
             findings.append(_finding(failure, ctx, target, endpoint_url, directed=True))
             if first_failure_only:
                 break
         finally:
-            machine.teardown()
+            harness.close()
     return findings
 
 
@@ -290,7 +253,7 @@ def _clause_results(ledger: Ledger, findings: list[FindingRecord], target: Targe
             status = "passed"
         else:
             status = "not-checked"
-            reason = ledger.unavailable.get(clause.id) or (
+            reason = (
                 f"the run stopped before reaching it: {stopped}" if stopped else
                 "no test case reached a state where it applies; try a longer profile")
         if clause.id in target.expected_failures and status in ("failed", "passed"):

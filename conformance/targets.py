@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from conformance.clauses import AMBIGUITIES, CLAUSES
 from conformance.errors import ConfigError
+from conformance.images import photo_files
 
 if TYPE_CHECKING:
     from conformance.emulator.behaviour import Behaviour
@@ -42,8 +43,6 @@ TARGETS_FILE_NAME = "targets.toml"
 BUILTIN_SOURCE = "<built-in targets>"
 ADHOC_SOURCE = "--endpoint-url"
 ADHOC_NAME = "endpoint"
-# Rekognition reads JPEG and PNG only.
-FACE_IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png"})
 
 # Any client: boto3 ships no types and the suite does not depend on stub packages.
 RekognitionClient = Any
@@ -462,15 +461,9 @@ def _check_faces_dir(file: TargetsFile, target: Target) -> None:
     if not target.faces_dir.is_dir():
         raise ConfigError(f"{source}: {key}: {target.faces_dir} is not a directory; create it "
                           "and put photos of distinct people in it, one face each")
-    if not face_images(target.faces_dir):
+    if not photo_files(target.faces_dir):
         raise ConfigError(f"{source}: {key}: no .jpg, .jpeg or .png file in "
                           f"{target.faces_dir}; add photos of distinct people, one face each")
-
-
-def face_images(directory: Path) -> list[Path]:
-    """The photos in a faces directory, sorted so that runs pick the same people."""
-    return sorted(p for p in directory.iterdir()
-                  if p.is_file() and p.suffix.lower() in FACE_IMAGE_SUFFIXES)
 
 
 # --------------------------------------------------------------------------- clients

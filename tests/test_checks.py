@@ -26,7 +26,8 @@ from conformance.checks import (
 from conformance.driver import Outcome
 from conformance.errors import Failure, failure_class
 from conformance.ledger import Ledger
-from conformance.model import CAP, CollectionModel
+from conformance.model import CollectionModel, Learned
+from conformance.spec import USER_FACE_CAP as CAP
 from conformance.targets import BUILTIN_EMBEDDED
 
 COLL = "run-coll"
@@ -140,7 +141,9 @@ def test_associate_correct_mixed_response_passes(ledger: Ledger,
     request = FacesRequest("u1", [OWN, OTHER, CAND, ABSENT], threshold=80.0)
     outcome = assoc(request, [CAND], [diff_user(OTHER), not_found(ABSENT)])
     verdict = judge_associate(ledger, model, request, outcome)
-    assert verdict == AssociateVerdict([CAND], {}, rejected=False)
+    # The user is settled and holds a face: what the answer says of CAND is learned.
+    assert verdict == AssociateVerdict([CAND], {}, rejected=False,
+                                       learned=Learned(CAND, accepted_at=80.0))
     for clause in ("AF-ASSOC", "AF-SHAPE", "AF-IGNORE-SAME", "AF-DIFF-USER", "AF-NOT-FOUND",
                    "AF-CAP-USER", "AF-STATUS"):
         assert ledger.checks[clause] > 0, clause
@@ -255,7 +258,8 @@ def test_associate_low_match_below_threshold_passes(ledger: Ledger,
     request = FacesRequest("u1", [CAND], threshold=80.0)
     verdict = judge_associate(ledger, model, request,
                               assoc(request, [], [low_match(CAND, 12.5)], status="ACTIVE"))
-    assert verdict == AssociateVerdict([], {CAND: 12.5}, rejected=False)
+    assert verdict == AssociateVerdict([], {CAND: 12.5}, rejected=False,
+                                       learned=Learned(CAND, refused_with=12.5))
     assert ledger.checks["AF-THRESHOLD"] >= 3
     assert "AF-THRESHOLD-DEFAULT" not in ledger.checks
 
@@ -351,12 +355,12 @@ def test_associate_accepting_the_same_person_at_threshold_100_passes(
 
 def test_associate_must_keep_to_a_reported_confidence(ledger: Ledger,
                                                       model: CollectionModel) -> None:
-    model.remember_refusal("u1", CAND, 40.0)
+    model.learn("u1", Learned(CAND, refused_with=40.0))
     request = FacesRequest("u1", [CAND], threshold=60.0)
     with fails("AF-THRESHOLD"):
         judge_associate(ledger, model, request, assoc(request, [CAND]))
     # And an earlier acceptance at 60 predicts an acceptance at 50.
-    model.remember_acceptance("u1", CAND_B, 60.0)
+    model.learn("u1", Learned(CAND_B, accepted_at=60.0))
     request = FacesRequest("u1", [CAND_B], threshold=50.0)
     with fails("AF-THRESHOLD"):
         judge_associate(ledger, model, request,

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.model import (
-    CONFIDENCE_MARGIN,
-    CollectionModel,
-    Confidence,
-)
+from conformance.model import CollectionModel, Confidence, Learned
+from conformance.spec import CONFIDENCE_MARGIN
 
 # Ids deliberately out of sorted order, so that creation order and sorted order differ.
 FACES = ["f-c", "f-a", "f-e", "f-b", "f-d"]
@@ -245,7 +242,7 @@ def test_remember_refusal_is_keyed_by_the_users_face_set() -> None:
     model = fresh()
     model.associate("u1", ["f-c"])
     assert model.confidence("u1", "f-a") is None
-    model.remember_refusal("u1", "f-a", 42.5)
+    model.learn("u1", Learned("f-a", refused_with=42.5))
     known = model.confidence("u1", "f-a")
     assert known is not None and known.exact == 42.5
     assert (frozenset({"f-c"}), "f-a") in model.confidences
@@ -261,7 +258,7 @@ def test_remember_refusal_is_keyed_by_the_users_face_set() -> None:
 def test_remembered_confidence_follows_the_face_set_not_the_user_id() -> None:
     model = fresh()
     model.associate("u1", ["f-c"])
-    model.remember_refusal("u1", "f-a", 30.0)
+    model.learn("u1", Learned("f-a", refused_with=30.0))
     model.delete_user("u1")
     model.associate("u2", ["f-c"])
     known = model.confidence("u2", "f-a")
@@ -271,8 +268,8 @@ def test_remembered_confidence_follows_the_face_set_not_the_user_id() -> None:
 def test_remember_refusal_overwrites_the_exact_value() -> None:
     model = fresh()
     model.associate("u1", ["f-c"])
-    model.remember_refusal("u1", "f-a", 42.0)
-    model.remember_refusal("u1", "f-a", 41.0)
+    model.learn("u1", Learned("f-a", refused_with=42.0))
+    model.learn("u1", Learned("f-a", refused_with=41.0))
     known = model.confidence("u1", "f-a")
     assert known is not None and known.exact == 41.0
 
@@ -280,11 +277,11 @@ def test_remember_refusal_overwrites_the_exact_value() -> None:
 def test_remember_acceptance_keeps_the_highest_threshold() -> None:
     model = fresh()
     model.associate("u1", ["f-c"])
-    model.remember_acceptance("u1", "f-a", 70.0)
-    model.remember_acceptance("u1", "f-a", 60.0)
+    model.learn("u1", Learned("f-a", accepted_at=70.0))
+    model.learn("u1", Learned("f-a", accepted_at=60.0))
     known = model.confidence("u1", "f-a")
     assert known is not None and known.at_least == 70.0 and known.exact is None
-    model.remember_acceptance("u1", "f-a", 90.0)
+    model.learn("u1", Learned("f-a", accepted_at=90.0))
     assert known.at_least == 90.0
     assert known.predicts(90.0) is True
 
@@ -292,7 +289,7 @@ def test_remember_acceptance_keeps_the_highest_threshold() -> None:
 def test_remember_acceptance_at_zero_is_remembered() -> None:
     model = fresh()
     model.associate("u1", ["f-c"])
-    model.remember_acceptance("u1", "f-a", 0.0)
+    model.learn("u1", Learned("f-a", accepted_at=0.0))
     known = model.confidence("u1", "f-a")
     assert known is not None and known.at_least == 0.0
     assert known.predicts(0.0) is True
@@ -302,8 +299,8 @@ def test_remember_acceptance_at_zero_is_remembered() -> None:
 def test_refusal_and_acceptance_share_one_record() -> None:
     model = fresh()
     model.associate("u1", ["f-c"])
-    model.remember_acceptance("u1", "f-a", 50.0)
-    model.remember_refusal("u1", "f-a", 55.0)
+    model.learn("u1", Learned("f-a", accepted_at=50.0))
+    model.learn("u1", Learned("f-a", refused_with=55.0))
     known = model.confidence("u1", "f-a")
     assert known == Confidence(exact=55.0, at_least=50.0)
     assert len(model.confidences) == 1
@@ -312,7 +309,7 @@ def test_refusal_and_acceptance_share_one_record() -> None:
 def test_remember_acceptance_is_keyed_before_the_association() -> None:
     model = fresh()
     model.associate("u1", ["f-c"])
-    model.remember_acceptance("u1", "f-a", 80.0)  # before associate, as documented
+    model.learn("u1", Learned("f-a", accepted_at=80.0))  # before associate, as documented
     model.associate("u1", ["f-a"])
     assert (frozenset({"f-c"}), "f-a") in model.confidences
     assert model.confidence("u1", "f-a") is None  # the face set is now {f-c, f-a}

@@ -1,0 +1,124 @@
+"""The core of the harness: one collection of one run, and the one door its calls go through.
+
+Nothing here draws a value or knows Hypothesis: the drivers (the state machine,
+the directed checks, the race harness) decide what to send, the harness sends
+it, has the checks judge the answer and applies to the model what they accepted.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance import checks
+from conformance.clauses import C
+from conformance.driver import Driver, Outcome
+from conformance.images import FaceImages
+from conformance.ledger import Ledger
+from conformance.model import CollectionModel, TokenRecord
+
+
+@dataclass
+class RunContext:
+    """What every harness of one run shares."""
+
+    driver: Driver
+    ledger: Ledger
+    images: FaceImages
+    settle_timeout: float
+    resource_prefix: str
+    seed: int = 0
+    replay: str = ""  # the command that replays this run, for findings
+    concurrency: bool = True
+    counter: itertools.count[int] = field(default_factory=itertools.count)
+
+    def next_id(self) -> int:
+        return next(self.counter)
+
+
+class HarnessBase:
+    """One collection of its own, the model of it, and the calls made on it."""
+
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        ctx.driver.start_test_case()
+        ctx.ledger.call_log = self.call_log
+        self.collection = f"{ctx.resource_prefix}c{ctx.next_id()}"
+        ctx.driver.create_collection(self.collection)
+        self.model = CollectionModel(self.collection)
+        self.users_made = 0  # numbers new user ids, which must not collide
+        self.deleted_user_ids: list[str] = []
+        self.closed = False
+        self._failures_before = ctx.ledger.failures_raised
+
+    @property
+    def failed(self) -> bool:
+        """A check failed since this harness opened: its state is no longer the model's."""
+        return self.ctx.ledger.failures_raised > self._failures_before
+
+    def close(self) -> None:
+        """Delete the collection; a failure to do so is kept for the run's report."""
+        if self.closed:
+            return
+        self.closed = True
+        error = self.ctx.driver.delete_collection(self.collection)
+        if error:
+            self.ctx.driver.cleanup_errors.append(error)
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.ctx.ledger
+
+    def call_log(self) -> list[dict[str, Any]]:
+        """This harness's calls so far, as a finding carries them."""
+        return [entry.to_json() for entry in self.ctx.driver.log]
+
+    # --- the door --------------------------------------------------------------------
+
+    def call(self, operation: str, params: dict[str, Any], *, raw_client: bool = False,
+             note: dict[str, Any] | None = None) -> Outcome:
+        """Send one request on this harness's collection (unless ``params`` names another)."""
+        return self.ctx.driver.call(operation, {"CollectionId": self.collection, **params},
+                                    raw_client=raw_client, note=note)
+
+    def new_token(self, suffix: str = "") -> str:
+        # Unique across the run: tokens may be scoped per account.
+        return f"{self.ctx.resource_prefix}t{self.ctx.next_id()}-{suffix}"[:64]
+
+    def new_user_id(self, stem: str) -> str:
+        return f"{stem}{self.ctx.next_id()}"
+
+    def user_ids(self) -> list[str]:
+        return sorted(self.model.users)
+
+    def index_face(self, person: int) -> str:
+        images = self.ctx.images
+        outcome = self.call("IndexFaces", {"Image": {"Bytes": images.images[person]}},
+                            note={"image": images.names[person], "person": person})
+        self.ledger.check(C.SCHEMA, outcome.ok,
+                          f"IndexFaces of a one-face image was refused: {outcome.error}: "
+                          f"{outcome.message}")
+        body = checks.check_schema(self.ledger, C.SCHEMA, outcome)
+        records = body.get("FaceRecords") or []
+        self.ledger.check(C.SCHEMA, len(records) == 1,
+                          f"IndexFaces of an image of one face indexed {len(records)} faces")
+        face_id = str(records[0]["Face"]["FaceId"])
+        self.ledger.check(C.SCHEMA, face_id not in self.model.faces,
+                          f"IndexFaces returned FaceId {face_id} that already exists")
+        self.model.add_face(face_id, person)
+        return face_id
+
+    def remember_token(self, operation: str, token: str, params: dict[str, Any],
+                       body: dict[str, Any], user_id: str) -> None:
+        without = {"CollectionId": self.collection,
+                   **{k: v for k, v in params.items() if k != "ClientRequestToken"}}
+        self.model.tokens.append(TokenRecord(operation, token, without, body, user_id))
+
+
+def ids(items: list[dict[str, Any]], key: str) -> list[str]:
+    return [str(item.get(key)) for item in items]
+
+
+def statuses(users: list[dict[str, Any]]) -> dict[str, str]:
+    return {str(u.get("UserId")): str(u.get("UserStatus")) for u in users}

@@ -1,0 +1,156 @@
+"""AssociateFaces, DisassociateFaces, DeleteFaces, the cap, and invalid input.
+
+Each method sends one request, has ``checks`` judge the answer, and applies to
+the model exactly what the verdict accepted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import uuid
+from typing import Any
+
+from conformance import checks
+from conformance.checks import FacesRequest
+from conformance.clauses import C
+from conformance.driver import Outcome
+from conformance.harness.base import ids
+from conformance.harness.observe import Observing
+from conformance.spec import USER_FACE_CAP, InvalidCase
+
+
+class FaceOperations(Observing):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Token-less AssociateFaces requests that changed something, for AF-TOKEN-AUTO.
+        self.untokened: list[FacesRequest] = []
+        # Responses by request (token left out): a server that deduplicates by parameters
+        # (AF-TOKEN-AUTO) answers an identical later request with the earlier body.
+        self.untokened_answers: dict[str, dict[str, Any]] = {}
+
+    def send_associate(self, request: FacesRequest) -> checks.AssociateVerdict:
+        outcome = self.call("AssociateFaces", request.params(self.collection))
+        stale = self.repeats_an_earlier_answer(request, outcome)
+        verdict = checks.judge_associate(self.ledger, self.model, request, outcome)
+        if stale and verdict.associated:
+            self.check_acted_again(request, verdict.associated, owned=True)
+        if verdict.rejected:
+            if not verdict.busy:
+                self.verify_user(request.user_id, C.AF_CAP_USER if outcome.error ==
+                                 "ServiceQuotaExceededException" else C.AF_INPUT,
+                                 request.face_ids)
+            return verdict
+        if verdict.learned:
+            self.model.learn(request.user_id, verdict.learned)
+        self.model.associate(request.user_id, verdict.associated)
+        if request.token:
+            self.remember_token("AssociateFaces", request.token,
+                                request.params(self.collection), outcome.body or {},
+                                request.user_id)
+        elif verdict.associated:
+            self.untokened.append(request)
+        return verdict
+
+    def send_disassociate(self, request: FacesRequest) -> checks.DisassociateVerdict:
+        outcome = self.call("DisassociateFaces", request.params(self.collection))
+        stale = self.repeats_an_earlier_answer(request, outcome)
+        verdict = checks.judge_disassociate(self.ledger, self.model, request, outcome)
+        if stale and verdict.released:
+            self.check_acted_again(request, verdict.released, owned=False)
+        if verdict.rejected:
+            if not verdict.busy:
+                self.verify_user(request.user_id, C.DF_USER_EXISTS, request.face_ids)
+            return verdict
+        self.model.disassociate(request.user_id, verdict.released)
+        if request.token:
+            self.remember_token("DisassociateFaces", request.token,
+                                request.params(self.collection), outcome.body or {},
+                                request.user_id)
+        return verdict
+
+    def repeats_an_earlier_answer(self, request: FacesRequest, outcome: Outcome) -> bool:
+        """A request answered exactly like an earlier one identical but for its token.
+
+        Every request sent here carries a fresh token (its own, or the SDK's), so it
+        must act again; replays of a token go through ``replay`` instead.
+        """
+        if not outcome.ok:
+            return False
+        params = dataclasses.replace(request, token=None).params(self.collection)
+        key = json.dumps([outcome.operation, params], sort_keys=True)
+        earlier = self.untokened_answers.get(key)
+        self.untokened_answers[key] = outcome.body or {}
+        return earlier is not None and checks.same_response(earlier, outcome.body or {})
+
+    def check_acted_again(self, request: FacesRequest, faces: list[str], *, owned: bool
+                          ) -> None:
+        """AF-TOKEN-AUTO: the repeat has a fresh token (its own or the SDK's): it acts again."""
+        self.settle([request.user_id], C.AF_TOKEN_AUTO)
+        held = set(ids(self.list_faces(clause=C.AF_TOKEN_AUTO, UserId=request.user_id),
+                       "FaceId"))
+        wrong = [f for f in faces if (f in held) != owned]
+        self.ledger.check(C.AF_TOKEN_AUTO, not wrong,
+                          f"a request identical but for its token to an earlier one got the "
+                          f"earlier answer but had no effect on {wrong}: two calls were treated "
+                          f"as one")
+
+    def remove_faces(self, face_ids: list[str]) -> None:
+        """DEL-OWNED, DEL-FACES: owned faces stay, unowned ones are gone."""
+        outcome = self.call("DeleteFaces", {"FaceIds": face_ids})
+        gone = checks.judge_delete_faces(self.ledger, self.model, face_ids, outcome)
+        self.model.delete_faces(gone)
+        if gone:
+            listed = self.list_faces(clause=C.DEL_FACES, FaceIds=gone)
+            self.ledger.check(C.DEL_FACES, not listed,
+                              f"deleted faces still listed: {[f.get('FaceId') for f in listed]}")
+        for owner in {f.owner for f in self.model.faces.values() if f.face_id in face_ids}:
+            if owner:
+                self.verify_user(owner, C.DEL_OWNED, face_ids)
+
+    def fill_user(self, user_id: str, fill_to: int, then_add: int) -> None:
+        """AF-CAP-USER: fill a user to ``fill_to`` faces, then ask for ``then_add`` more."""
+        persons = sorted(self.model.persons_of(user_id)) or [0]
+        # The same bytes are the same person: new faces of a person the user holds match
+        # it on any target, so the threshold (0 here anyway) cannot get in the way.
+        held = len(self.model.users[user_id].faces)
+        self.associate_new_faces(user_id, persons[0], fill_to - held)
+        self.confirm_state([user_id])
+        extra = [self.index_face(persons[0]) for _ in range(then_add)]
+        self.send_associate(FacesRequest(user_id, extra, 0.0))
+        self.settle([user_id])
+        self.blame_state([user_id], C.AF_CAP_USER, extra)
+
+    def associate_new_faces(self, user_id: str, person: int, count: int) -> None:
+        """Index ``count`` new faces of ``person`` and associate them, a cap's worth at a time."""
+        new = [self.index_face(person) for _ in range(max(0, count))]
+        for start in range(0, len(new), USER_FACE_CAP):
+            self.send_associate(FacesRequest(user_id, new[start:start + USER_FACE_CAP], 0.0))
+
+    def send_invalid(self, user_id: str, case: InvalidCase) -> None:
+        """AF-INPUT, AF-CAP-REQUEST, AF-THRESHOLD-RANGE: the server rejects, nothing changes.
+
+        The request is otherwise one that would associate an unowned face, so a server
+        that lets the broken value through shows it by associating the face.
+        """
+        candidates = self.model.unowned_faces()[:1] or [self.index_face(0)]
+        params: dict[str, Any] = {"CollectionId": self.collection, "UserId": user_id,
+                                  "FaceIds": list(candidates), "UserMatchThreshold": 0.0}
+        if case.member == "FaceIds":
+            count = int(case.value)
+            extra = [str(uuid.UUID(int=i + 1)) for i in range(max(0, count - 1))]
+            params["FaceIds"] = [*candidates, *extra][:count]
+        elif case.member == "FaceId":
+            params["FaceIds"] = [*candidates, case.value]
+        elif case.member == "CollectionId":
+            params["CollectionId"] = f"{self.ctx.resource_prefix}{case.value}"
+        else:
+            params[case.member] = case.value
+        outcome = self.call("AssociateFaces", params, raw_client=True)
+        checks.check_validation_error(self.ledger, case.clause, outcome,
+                                      f"AssociateFaces with {case.member} {case.what}")
+        self.verify_user(user_id, case.clause, candidates)
+        listed = self.list_faces(clause=case.clause, FaceIds=candidates)
+        owners = [f.get("UserId") for f in listed if f.get("UserId")]
+        self.ledger.check(case.clause, not owners,
+                          f"the rejected request still associated {candidates} to {owners}")

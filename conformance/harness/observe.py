@@ -1,0 +1,175 @@
+"""Observing the target: paged listings, settling, and holding the state to the model.
+
+State-level departures show here. A wrong listing is often only the symptom of
+a wrong change earlier (a face that was not really associated leaves its user
+CREATED): ``blame_state`` names the change at fault, not the symptom.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conformance import checks
+from conformance.clauses import A, C
+from conformance.driver import poll
+from conformance.harness.base import HarnessBase, ids, statuses
+
+
+class Observing(HarnessBase):
+    def list_users(self, page_size: int | None = None, clause: C = C.LIST_USERS
+                   ) -> list[dict[str, Any]]:
+        return self._paginate("ListUsers", {}, "Users", page_size, clause)
+
+    def list_faces(self, page_size: int | None = None, clause: C = C.LIST_FACES,
+                   **params: Any) -> list[dict[str, Any]]:
+        faces = self._paginate("ListFaces", params, "Faces", page_size, clause)
+        if "UserId" in params:
+            strangers = [f.get("FaceId") for f in faces if f.get("UserId") != params["UserId"]]
+            self.ledger.check(C.LIST_FACES, not strangers,
+                              f"ListFaces(UserId={params['UserId']!r}) lists faces that name "
+                              f"another user or none: {strangers[:5]}")
+        return faces
+
+    def _paginate(self, operation: str, params: dict[str, Any], key: str,
+                  page_size: int | None, clause: C) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        token: str | None = None
+        limit = (len(self.model.faces) + len(self.model.users)) // (page_size or 1) + 5
+        for _ in range(limit):
+            request = dict(params)
+            if page_size:
+                request["MaxResults"] = page_size
+            if token:
+                request["NextToken"] = token
+            outcome = self.call(operation, request)
+            self.ledger.check(clause, outcome.ok,
+                              f"{operation} {request} was refused: {outcome.error}: "
+                              f"{outcome.message}")
+            body = checks.check_schema(self.ledger, C.SCHEMA, outcome)
+            page = body.get(key) or []
+            self.ledger.check(clause, page_size is None or len(page) <= page_size,
+                              f"{operation} returned {len(page)} items for MaxResults {page_size}")
+            items.extend(page)
+            token = body.get("NextToken")
+            if not token:
+                return items
+        self.ledger.check(clause, False,
+                          f"{operation} kept returning NextToken after {limit} pages")
+        return items
+
+    def settle(self, user_ids: list[str] | None = None, clause: C | None = None,
+               touched: list[str] | None = None) -> None:
+        """AF-STATUS: every changed user becomes ACTIVE (or CREATED) within the settle timeout.
+
+        A wrong status is often only the symptom of a wrong state: ``blame_state``
+        looks for that first, and blames ``clause`` (or the face's last change)
+        rather than AF-STATUS.
+        """
+        waiting = [u for u in (user_ids if user_ids is not None else self.user_ids())
+                   if u in self.model.users and self.model.users[u].settling]
+        if not waiting:
+            return
+        last: dict[str, Any] = {}
+
+        def all_settled() -> bool:
+            listed = statuses(self.list_users(clause=C.AF_STATUS))
+            last.update(listed)
+            for user_id in waiting:
+                status = listed.get(user_id)
+                if status not in self.model.status_options(user_id):
+                    self.blame_state([user_id], clause, touched)
+                    self.ledger.check(C.AF_STATUS, False,
+                                      f"user {user_id!r} lists as {status!r}; expected one of "
+                                      f"{sorted(self.model.status_options(user_id))}")
+            return all(listed.get(u) in self.model.settled_status_options(u) for u in waiting)
+
+        settled = poll(all_settled, self.ctx.settle_timeout)
+        if not settled:
+            self.blame_state(waiting, clause, touched)
+        self.ledger.check(C.AF_STATUS, settled,
+                          f"users {[(u, last.get(u)) for u in waiting]} did not settle within the "
+                          f"settle timeout of {self.ctx.settle_timeout} s")
+        for user_id in waiting:
+            user = self.model.users[user_id]
+            if user.had_face and not user.faces:
+                self.ledger.observe(A.AMB_EMPTY_AGAIN, str(last.get(user_id)),
+                                    f"user {user_id!r} after all its faces left")
+            user.settling = False
+        self.ledger.reached("settled")
+
+    def blame_state(self, user_ids: list[str], clause: C | None = None,
+                    touched: list[str] | None = None) -> None:
+        """The users' faces by ListFaces are what the model says, or a clause fails.
+
+        A difference in the faces the last request named (``touched``; all faces when
+        None) is that request's, and fails ``clause``. Any other difference was there
+        before it, and fails the clause of the change that last moved those faces.
+        """
+        for user_id in user_ids:
+            if user_id not in self.model.users:
+                continue
+            listed = set(ids(self.list_faces(UserId=user_id), "FaceId"))
+            expected = self.model.users[user_id].faces
+            difference = listed ^ expected
+            ours = difference if touched is None else difference & set(touched)
+            culprit = clause if clause and (ours or not difference) else \
+                self.model.cause_of(difference)
+            self.ledger.check(culprit, not difference,
+                              f"user {user_id!r} holds {len(listed)} faces by ListFaces, "
+                              f"expected {len(expected)}: extra {sorted(listed - expected)[:5]}, "
+                              f"missing {sorted(expected - listed)[:5]}")
+
+    def confirm_state(self, user_ids: list[str]) -> None:
+        """Before a request whose lack of effect will be checked: the state is as modelled."""
+        self.settle(user_ids)
+        self.blame_state(user_ids)
+
+    def verify_user(self, user_id: str, clause: C, touched: list[str] | None = None) -> None:
+        """After a request that must have had no effect on the user (or that must have
+        removed it): the user is exactly as the model says."""
+        if user_id not in self.model.users:
+            listed = {u.get("UserId") for u in self.list_users(clause=clause)}
+            self.ledger.check(clause, user_id not in listed,
+                              f"user {user_id!r} must not exist, but ListUsers shows it")
+            return
+        self.settle([user_id], clause, touched)
+        self.blame_state([user_id], clause, touched)
+
+    def check_state(self, page_size: int | None) -> None:
+        """LIST-FACES, LIST-USERS: the listings, page by page, are the model."""
+        self.settle()
+        faces = self.list_faces(page_size)
+        face_ids = ids(faces, "FaceId")
+        self.ledger.check(C.LIST_FACES, len(face_ids) == len(set(face_ids)),
+                          f"ListFaces lists some faces twice (page size {page_size})")
+        self.ledger.check(C.LIST_FACES, set(face_ids) == set(self.model.faces),
+                          f"ListFaces (page size {page_size}) lists {len(set(face_ids))} faces, "
+                          f"the collection has {len(self.model.faces)}: missing "
+                          f"{sorted(set(self.model.faces) - set(face_ids))[:5]}, extra "
+                          f"{sorted(set(face_ids) - set(self.model.faces))[:5]}")
+        wrong_owner = [f for f in faces if f.get("UserId") != self.model.faces[f["FaceId"]].owner]
+        if wrong_owner:
+            # Confirmed by ListFaces(UserId) too, it is the state that is wrong, not the listing.
+            self.blame_state(self.user_ids(), None)
+        for face in wrong_owner:
+            expected = self.model.faces[face["FaceId"]].owner
+            self.ledger.check(C.LIST_FACES, False,
+                              f"face {face['FaceId']} lists UserId {face.get('UserId')!r}, "
+                              f"expected {expected!r}")
+        for user_id in self.user_ids()[:3]:
+            listed = ids(self.list_faces(page_size, UserId=user_id), "FaceId")
+            expected_faces = self.model.users[user_id].faces
+            self.ledger.check(C.LIST_FACES, sorted(listed) == sorted(expected_faces),
+                              f"ListFaces(UserId={user_id!r}, page size {page_size}) lists "
+                              f"{len(listed)} faces, expected {len(expected_faces)}")
+        users = self.list_users(page_size)
+        user_ids = ids(users, "UserId")
+        self.ledger.check(C.LIST_USERS, sorted(user_ids) == self.user_ids(),
+                          f"ListUsers (page size {page_size}) lists {user_ids}, expected "
+                          f"{self.user_ids()}")
+        for listed_user in users:
+            options = self.model.settled_status_options(str(listed_user.get("UserId")))
+            self.ledger.check(C.AF_STATUS, listed_user.get("UserStatus") in options,
+                              f"settled user {listed_user.get('UserId')!r} lists as "
+                              f"{listed_user.get('UserStatus')!r}, expected one of "
+                              f"{sorted(options)}")

@@ -1,0 +1,91 @@
+"""CreateUser, DeleteUser, and the requests on users and collections that do not exist."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conformance import checks
+from conformance.checks import FacesRequest
+from conformance.clauses import C
+from conformance.harness.base import statuses
+from conformance.harness.faces import FaceOperations
+from conformance.spec import BUSY_CODE
+
+# The requests on something that does not exist, one per clause that says what follows.
+UNKNOWN_PROBES = ("associate", "collection", "disassociate", "delete")
+
+
+class UserOperations(FaceOperations):
+    def add_user(self, user_id: str, token: str | None = None) -> None:
+        """CU-CREATED: CreateUser answers {} and the new user lists as CREATED."""
+        self.users_made += 1
+        params: dict[str, Any] = {"UserId": user_id}
+        if token:
+            params["ClientRequestToken"] = token
+        outcome = self.call("CreateUser", params)
+        self.ledger.check(C.CU_CREATED, outcome.ok,
+                          f"CreateUser {user_id!r} was refused: {outcome.error}: {outcome.message}")
+        body = checks.check_schema(self.ledger, C.SCHEMA, outcome)
+        self.ledger.check(C.CU_CREATED, body == {}, f"CreateUser answered {body}, expected {{}}")
+        self.model.create_user(user_id)
+        status = statuses(self.list_users(clause=C.CU_CREATED)).get(user_id)
+        self.ledger.check(C.CU_CREATED, status in ("CREATED", "CREATING"),
+                          f"new user {user_id!r} lists as {status!r}, expected CREATED")
+        if token:
+            self.remember_token("CreateUser", token, params, body, user_id)
+
+    def create_again(self, user_id: str) -> None:
+        """CU-CONFLICT: CreateUser of an existing user is refused and changes nothing."""
+        self.confirm_state([user_id])
+        outcome = self.call("CreateUser", {"UserId": user_id})
+        checks.check_refused(self.ledger, C.CU_CONFLICT, outcome, ("ConflictException",),
+                             f"CreateUser of existing user {user_id!r}")
+        self.verify_user(user_id, C.CU_CONFLICT)
+
+    def remove_user(self, user_id: str, token: str | None = None) -> None:
+        """DU-RELEASE: the user is gone and its faces belong to no one."""
+        params: dict[str, Any] = {"UserId": user_id}
+        if token:
+            params["ClientRequestToken"] = token
+        outcome = self.call("DeleteUser", params)
+        if outcome.error == BUSY_CODE and self.model.users[user_id].settling:
+            return
+        self.ledger.check(C.DU_RELEASE, outcome.ok,
+                          f"DeleteUser {user_id!r} was refused: {outcome.error}: {outcome.message}")
+        body = checks.check_schema(self.ledger, C.SCHEMA, outcome)
+        released = self.model.faces_of(user_id)
+        self.model.delete_user(user_id)
+        self.deleted_user_ids.append(user_id)
+        if token:
+            self.remember_token("DeleteUser", token, params, body, user_id)
+        self.verify_user(user_id, C.DU_RELEASE)
+        if released:
+            listed = self.list_faces(clause=C.DU_RELEASE, FaceIds=released)
+            still_owned = [f.get("FaceId") for f in listed if f.get("UserId")]
+            self.ledger.check(C.DU_RELEASE, not still_owned,
+                              f"faces {still_owned} still name a user after DeleteUser "
+                              f"{user_id!r}")
+
+    def probe_unknown(self, kind: str, absent_face: str) -> None:
+        """AF-USER-EXISTS, AF-COLL-EXISTS, DF-USER-EXISTS, DU-NOT-FOUND: refused, no effect."""
+        user_id = self.new_user_id("nobody")
+        if kind == "associate":
+            faces = self.model.unowned_faces()[:2] or [absent_face]
+            request = FacesRequest(user_id, faces, 0.0)
+            outcome = self.call("AssociateFaces", request.params(self.collection))
+            checks.judge_associate(self.ledger, self.model, request, outcome)
+            self.verify_user(user_id, C.AF_USER_EXISTS)
+        elif kind == "collection":
+            missing = f"{self.ctx.resource_prefix}missing{self.ctx.next_id()}"
+            outcome = self.call("AssociateFaces", {
+                "CollectionId": missing, "UserId": "u0", "FaceIds": [absent_face]})
+            checks.check_refused(self.ledger, C.AF_COLL_EXISTS, outcome,
+                                 ("ResourceNotFoundException",),
+                                 f"AssociateFaces on unknown collection {missing!r}")
+        elif kind == "disassociate":
+            self.send_disassociate(FacesRequest(user_id, [absent_face]))
+        else:
+            outcome = self.call("DeleteUser", {"UserId": user_id})
+            checks.check_refused(self.ledger, C.DU_NOT_FOUND, outcome,
+                                 ("ResourceNotFoundException",),
+                                 f"DeleteUser of unknown user {user_id!r}")

@@ -1,0 +1,51 @@
+"""What each kind of target does to be run against: the one place that branches on kind.
+
+A ``Target`` (``targets.py``) is configuration. Its kind says how to reach it:
+``embedded`` starts the reference emulator and stops it after, ``endpoint`` and
+``aws`` are reached where they are. It also says which face images IndexFaces
+gets: the emulators take the suite's own small images, live AWS needs photos.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from conformance.emulator.behaviour import Behaviour
+from conformance.emulator.server import EmulatorServer
+from conformance.images import FaceImages, photo_faces, synthetic_faces
+from conformance.targets import Clients, Target, make_clients
+
+# Enough persons for pairs of thresholds to matter; photos may give fewer.
+SYNTHETIC_PERSONS = 6
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A target ready to be called: its clients, and the faces to index on it."""
+
+    clients: Clients
+    images: FaceImages
+
+    @property
+    def endpoint_url(self) -> str | None:
+        """Where a reproducer sends to; None for live AWS (the SDK's default endpoint)."""
+        return self.clients.endpoint_url
+
+
+@contextlib.contextmanager
+def connect(target: Target) -> Iterator[Connection]:
+    """Open ``target`` for one run, and close what opening it started."""
+    if target.kind == "embedded":
+        server = EmulatorServer(behaviour=target.behaviour or Behaviour())
+        server.start()
+        try:
+            yield Connection(make_clients(target, server.url), synthetic_faces(SYNTHETIC_PERSONS))
+        finally:
+            server.stop()
+    elif target.kind == "aws":
+        assert target.faces_dir is not None  # targets.py requires it for aws
+        yield Connection(make_clients(target), photo_faces(target.faces_dir))
+    else:
+        yield Connection(make_clients(target), synthetic_faces(SYNTHETIC_PERSONS))

@@ -1,0 +1,98 @@
+"""The race harness (CONC): requests sent at the same moment, then the invariants checked.
+
+Two threads wait on one barrier and send at once through the harness's door
+(which is thread-safe); every check runs afterwards in the caller's thread.
+Which request wins is the target's scheduling, so each race is undone at the
+end: what later steps draw never depends on it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+
+from conformance.checks import FacesRequest
+from conformance.clauses import C
+from conformance.driver import Outcome
+from conformance.harness import Harness
+from conformance.harness.base import ids
+from conformance.spec import USER_FACE_CAP
+
+_groups = itertools.count(1)
+
+
+def send_at_once(h: Harness, requests: list[FacesRequest]) -> list[Outcome]:
+    """Send AssociateFaces ``requests`` concurrently; their calls share one concurrent group."""
+    barrier = threading.Barrier(len(requests))
+    group = next(_groups)
+    results: list[Outcome | BaseException | None] = [None] * len(requests)
+
+    def send(i: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[i] = h.call("AssociateFaces", requests[i].params(h.collection),
+                                note={"concurrent_group": group})
+        except BaseException as exc:  # re-raised in the caller's thread
+            results[i] = exc
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(requests))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    for r in results:
+        if isinstance(r, BaseException):
+            raise r
+    return [r for r in results if isinstance(r, Outcome)]
+
+
+def race_for_one_face(h: Harness, first: str, second: str, person: int) -> None:
+    """CONC: one unowned face sent to two users at once gets at most one owner."""
+    face_id = h.index_face(person)
+    outcomes = send_at_once(h, [FacesRequest(first, [face_id], 0.0),
+                                FacesRequest(second, [face_id], 0.0)])
+    claims = [u for u, o in zip((first, second), outcomes, strict=True)
+              if o.ok and face_id in [e.get("FaceId") for e in
+                                      (o.body or {}).get("AssociatedFaces") or []]]
+    h.ledger.check(C.CONC, len(claims) <= 1,
+                   f"two concurrent requests both associated face {face_id}: {claims}")
+    winner = claims[0] if claims else None
+    if winner:
+        h.model.associate(winner, [face_id])
+    h.settle([first, second])
+    listed = h.list_faces(clause=C.CONC, FaceIds=[face_id])
+    owner = listed[0].get("UserId") if listed else None
+    h.ledger.check(C.CONC, owner == winner,
+                   f"face {face_id} is owned by {owner!r} but the responses said "
+                   f"{winner or 'nobody'} took it")
+    if winner:
+        # Remembered confidences depend on which users are settled: settle both.
+        h.send_disassociate(FacesRequest(winner, [face_id]))
+        h.settle([first, second])
+    h.ledger.reached("race-one-face")
+
+
+def race_to_the_cap(h: Harness, user_id: str) -> None:
+    """CONC: two requests of two new faces each, at once, for a user at 98: never past 100."""
+    person = (sorted(h.model.persons_of(user_id)) or [0])[0]
+    h.associate_new_faces(user_id, person,
+                          USER_FACE_CAP - 2 - len(h.model.users[user_id].faces))
+    h.settle([user_id])
+    batches = [[h.index_face(person) for _ in range(2)] for _ in range(2)]
+    outcomes = send_at_once(h, [FacesRequest(user_id, b, 0.0) for b in batches])
+    claimed = {str(e.get("FaceId")) for o in outcomes if o.ok
+               for e in (o.body or {}).get("AssociatedFaces") or []}
+    h.settle([user_id])
+    listed = set(ids(h.list_faces(clause=C.CONC, UserId=user_id), "FaceId"))
+    h.ledger.check(C.CONC, len(listed) <= USER_FACE_CAP,
+                   f"after two concurrent requests user {user_id!r} holds {len(listed)} faces")
+    new = listed & {f for b in batches for f in b}
+    h.ledger.check(C.CONC, new == claimed,
+                   f"the responses claimed {sorted(claimed)} but the user holds "
+                   f"{sorted(new)} of the raced faces")
+    raced = [f for b in batches for f in b if f in new]
+    h.model.associate(user_id, raced)
+    h.ledger.reached("race-to-cap")
+    if raced:
+        h.send_disassociate(FacesRequest(user_id, raced))
+        h.settle([user_id])
