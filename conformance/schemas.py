@@ -24,7 +24,6 @@ import re
 import sys
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -394,80 +393,16 @@ def _inline_refs(node: Any, defs: dict[str, Any], depth: int = 0) -> Any:
     return node
 
 
-@dataclass(frozen=True)
-class RequestViolation:
-    """One way a request breaks its schema, located so that a server can word its own error."""
-
-    path: str  # where, with list indices: "FaceIds[3]"
-    member: str  # which member, without indices: "FaceIds.member", "Tags.key"
-    # required | type | finite | min | max | pattern | enum | unknown (a member the
-    # operation does not have) | another JSON Schema keyword
-    constraint: str
-    kind: str  # the shape: structure | map | list | string | blob | integer | number | boolean
-    value: Any  # the offending value; None for a missing required member
-    limit: Any  # the schema's bound, pattern, enum or type; a blob's bounds count characters
-    location: tuple[str | int, ...]  # the path as keys and indices, to order violations
-
-
-_CONSTRAINTS = {"minLength": "min", "minItems": "min", "minimum": "min", "minProperties": "min",
-                "maxLength": "max", "maxItems": "max", "maximum": "max", "maxProperties": "max",
-                "contentEncoding": "type", "additionalProperties": "unknown"}
-
-
-def request_violations(operation: str, params: Mapping[str, Any]) -> list[RequestViolation]:
-    """Every way ``params`` (a request as a server receives it) breaks the request schema.
-
-    The schema is the one ``validate_request`` uses, read with a server's eyes: a
-    member sent as null counts as absent, an integer member must not be a float
-    (``1.0``), a number must be finite and a blob valid base64. Where a value has
-    the wrong type, only that is reported for it.
-    """
-    found = [_request_violation(e) for e in _request_validator(operation).iter_errors(params)]
-    mistyped = {v.location for v in found if v.constraint in ("type", "finite")}
-    return [v for v in found
-            if v.location not in mistyped or v.constraint in ("type", "finite")]
-
-
-def _request_violation(error: Any) -> RequestViolation:
-    schema_path = list(error.absolute_schema_path)[:-1]  # the last step is the keyword
-    instance_path = list(error.absolute_path)
-    path, member, step = "", "", 0
-    tokens = iter(schema_path)
-    for token in tokens:
-        if token == "properties":
-            name = next(tokens)
-            path, member, step = _join(path, name), _join(member, name), step + 1
-        elif token == "items":
-            path, member, step = f"{path}[{instance_path[step]}]", f"{member}.member", step + 1
-        elif token == "additionalProperties":
-            path, member = f"{path}.{instance_path[step]}", f"{member}.value"
-            step += 1
-        elif token == "propertyNames":
-            path, member = f"{path}.{error.instance}", f"{member}.key"
-    keyword = str(error.validator)
-    value, location = error.instance, tuple(instance_path)
-    if keyword == "required":  # the missing member is the error's last path step
-        name = instance_path[-1]
-        path, member, value, location = _join(path, name), _join(member, name), None, location
-    return RequestViolation(path, member, _CONSTRAINTS.get(keyword, keyword),
-                            _kind(error.schema), value, error.validator_value, location)
-
-
-def _join(path: str, key: object) -> str:
-    return f"{path}.{key}" if path else str(key)
-
-
-def _kind(schema: Any) -> str:
-    kind = schema.get("type") if isinstance(schema, dict) else None
-    if kind == "object":
-        return "structure" if "properties" in schema else "map"
-    if kind == "string" and schema.get("contentEncoding") == "base64":
-        return "blob"
-    return {"array": "list"}.get(kind, kind) if isinstance(kind, str) else "any"
-
-
 @functools.cache
-def _request_validator(operation: str) -> Any:
+def request_validator(operation: str) -> Any:
+    """The request schema of ``operation`` read with a server's eyes, compiled once.
+
+    A member sent as null counts as absent, an integer member must not be a float
+    (``1.0``), a number must be finite (a failure of keyword "finite") and a blob
+    valid base64 (a failure of "contentEncoding"). ``iter_errors(params)`` gives
+    every way a request as a server receives it breaks the schema; the reference
+    emulator words its errors from them.
+    """
     from jsonschema import Draft202012Validator, validators
     from jsonschema import _keywords as keywords
     from jsonschema.exceptions import ValidationError

@@ -1,6 +1,6 @@
 """Input validation: the request schemas of ``conformance.schemas``, worded as AWS words it.
 
-The emulator has no validator of its own: ``schemas.request_violations`` finds
+The emulator has no validator of its own: ``schemas.request_validator`` finds
 what is wrong, against the JSON Schemas generated from the botocore model, and
 this module only turns that into AWS's messages and error codes, skipping the
 constraints a seeded deviation leaves unchecked.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ from conformance.emulator.errors import (
     EmulatorError,
     ImageTooLargeException,
 )
-from conformance.schemas import RequestViolation, request_violations, validate_response
+from conformance.schemas import request_validator, validate_response
 
 Request = dict[str, Any]
 
@@ -51,6 +52,75 @@ class Violation:
     field: str  # which member, without indices, so deviations can name it: "FaceIds.member"
     constraint: str  # required | type | min | max | pattern | enum | finite | size
     message: str
+
+
+@dataclass(frozen=True)
+class RequestViolation:
+    """One way a request breaks its schema, located so that a server can word its own error."""
+
+    path: str  # where, with list indices: "FaceIds[3]"
+    member: str  # which member, without indices: "FaceIds.member", "Tags.key"
+    # required | type | finite | min | max | pattern | enum | unknown (a member the
+    # operation does not have) | another JSON Schema keyword
+    constraint: str
+    kind: str  # the shape: structure | map | list | string | blob | integer | number | boolean
+    value: Any  # the offending value; None for a missing required member
+    limit: Any  # the schema's bound, pattern, enum or type; a blob's bounds count characters
+    location: tuple[str | int, ...]  # the path as keys and indices, to order violations
+
+
+_CONSTRAINTS = {"minLength": "min", "minItems": "min", "minimum": "min", "minProperties": "min",
+                "maxLength": "max", "maxItems": "max", "maximum": "max", "maxProperties": "max",
+                "contentEncoding": "type", "additionalProperties": "unknown"}
+
+
+def request_violations(operation: str, params: Mapping[str, Any]) -> list[RequestViolation]:
+    """Every way ``params`` breaks the request schema (``schemas.request_validator``).
+
+    Where a value has the wrong type, only that is reported for it.
+    """
+    found = [_request_violation(e) for e in request_validator(operation).iter_errors(params)]
+    mistyped = {v.location for v in found if v.constraint in ("type", "finite")}
+    return [v for v in found
+            if v.location not in mistyped or v.constraint in ("type", "finite")]
+
+
+def _request_violation(error: Any) -> RequestViolation:
+    schema_path = list(error.absolute_schema_path)[:-1]  # the last step is the keyword
+    instance_path = list(error.absolute_path)
+    path, member, step = "", "", 0
+    tokens = iter(schema_path)
+    for token in tokens:
+        if token == "properties":
+            name = next(tokens)
+            path, member, step = _join(path, name), _join(member, name), step + 1
+        elif token == "items":
+            path, member, step = f"{path}[{instance_path[step]}]", f"{member}.member", step + 1
+        elif token == "additionalProperties":
+            path, member = f"{path}.{instance_path[step]}", f"{member}.value"
+            step += 1
+        elif token == "propertyNames":
+            path, member = f"{path}.{error.instance}", f"{member}.key"
+    keyword = str(error.validator)
+    value, location = error.instance, tuple(instance_path)
+    if keyword == "required":  # the missing member is the error's last path step
+        name = instance_path[-1]
+        path, member, value, location = _join(path, name), _join(member, name), None, location
+    return RequestViolation(path, member, _CONSTRAINTS.get(keyword, keyword),
+                            _kind(error.schema), value, error.validator_value, location)
+
+
+def _join(path: str, key: object) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def _kind(schema: Any) -> str:
+    kind = schema.get("type") if isinstance(schema, dict) else None
+    if kind == "object":
+        return "structure" if "properties" in schema else "map"
+    if kind == "string" and schema.get("contentEncoding") == "base64":
+        return "blob"
+    return {"array": "list"}.get(kind, kind) if isinstance(kind, str) else "any"
 
 
 def input_violations(operation: str, request: Request) -> list[Violation]:
