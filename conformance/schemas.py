@@ -13,6 +13,8 @@ turns epoch numbers into datetimes) and would hide exactly what the suite checks
 from __future__ import annotations
 
 import argparse
+import base64
+import binascii
 import functools
 import hashlib
 import itertools
@@ -355,16 +357,21 @@ def _repo_schema_dir() -> Path | None:
 def _validator(operation: str, direction: Direction) -> Any:
     from jsonschema import Draft202012Validator, validators
 
+    cls = validators.extend(Draft202012Validator, {"pattern": _pattern_keyword})
+    return cls(_inline_refs(*_schema(operation, direction)))
+
+
+def _schema(operation: str, direction: Direction) -> tuple[JSON, JSON]:
+    """The committed schema of ``operation`` and its ``$defs``."""
     if operation not in OPERATIONS:
         raise ValueError(f"no schema for operation {operation!r}; known: "
                          f"{', '.join(OPERATIONS)}")
     path = schema_dir() / _file_name(operation, direction)
     try:
-        schema = json.loads(path.read_text(encoding="utf-8"))
+        schema: JSON = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SuiteError(f"schema {path} not found; {REGENERATE}") from None
-    cls = validators.extend(Draft202012Validator, {"pattern": _pattern_keyword})
-    return cls(_inline_refs(schema, schema.get("$defs", {})))
+    return schema, schema.get("$defs", {})
 
 
 def _inline_refs(node: Any, defs: dict[str, Any], depth: int = 0) -> Any:
@@ -384,6 +391,56 @@ def _inline_refs(node: Any, defs: dict[str, Any], depth: int = 0) -> Any:
     if isinstance(node, list):
         return [_inline_refs(v, defs, depth + 1) for v in node]
     return node
+
+
+@functools.cache
+def request_validator(operation: str) -> Any:
+    """The request schema of ``operation`` read with a server's eyes, compiled once.
+
+    A member sent as null counts as absent, an integer member must not be a float
+    (``1.0``), a number must be finite (a failure of keyword "finite") and a blob
+    valid base64 (a failure of "contentEncoding"). ``iter_errors(params)`` gives
+    every way a request as a server receives it breaks the schema; the reference
+    emulator words its errors from them.
+    """
+    from jsonschema import Draft202012Validator, validators
+    from jsonschema import _keywords as keywords
+    from jsonschema.exceptions import ValidationError
+
+    def present(instance: Any) -> Any:
+        return {k: v for k, v in instance.items() if v is not None} \
+            if isinstance(instance, dict) else instance
+
+    def properties(validator: Any, value: Any, instance: Any, schema: JSON) -> Iterator[Any]:
+        yield from keywords.properties(validator, value, present(instance), schema)
+
+    def required(validator: Any, names: Any, instance: Any, schema: JSON) -> Iterator[Any]:
+        if isinstance(instance, dict):
+            for name in names:
+                if instance.get(name) is None:
+                    yield ValidationError(f"{name!r} is a required property", path=(name,))
+
+    def finite_type(validator: Any, types: Any, instance: Any, schema: JSON) -> Iterator[Any]:
+        if (types == "number" and isinstance(instance, float)
+                and not math.isfinite(instance)):
+            yield ValidationError(f"{instance!r} is not a finite number", validator="finite")
+            return
+        yield from keywords.type(validator, types, instance, schema)
+
+    def base64_encoded(validator: Any, encoding: Any, instance: Any,
+                       schema: JSON) -> Iterator[Any]:
+        if encoding == "base64" and isinstance(instance, str):
+            try:
+                base64.b64decode(instance, validate=True)
+            except (binascii.Error, ValueError):
+                yield ValidationError(f"{_one_line(repr(instance))} is not base64")
+
+    checker = Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool))
+    cls = validators.extend(Draft202012Validator, {
+        "pattern": _pattern_keyword, "properties": properties, "required": required,
+        "type": finite_type, "contentEncoding": base64_encoded}, type_checker=checker)
+    return cls(_inline_refs(*_schema(operation, "request")))
 
 
 def _validate(operation: str, direction: Direction, body: Any) -> list[str]:

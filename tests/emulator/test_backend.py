@@ -28,6 +28,7 @@ from conformance.emulator.backend import (
     input_violations,
     person_of,
 )
+from conformance.emulator.validation import IMAGE_MAX_BYTES
 from conformance.images import face_image
 
 FACE = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
@@ -169,5 +170,21 @@ def test_request_without_token_is_served_every_time() -> None:
 
 
 def test_every_ambiguity_is_read_by_the_backend() -> None:
-    source = Path(backend_module.__file__).read_text()
+    # The backend is split by concern: its source is every module of the package.
+    package = Path(backend_module.__file__).parent
+    source = "".join(path.read_text() for path in sorted(package.glob("*.py")))
     assert [a for a in AMBIGUITIES if f'"{a}"' not in source] == []
+
+
+def test_the_image_limit_is_the_models_in_bytes() -> None:
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("rekognition")
+    blob = model.operation_model("IndexFaces").input_shape.members["Image"].members["Bytes"]
+    assert blob.metadata["max"] == IMAGE_MAX_BYTES
+    # One byte over the limit is refused, though its base64 still fits the schema's length.
+    over = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"0" * (IMAGE_MAX_BYTES - 7)).decode()
+    found = input_violations("IndexFaces", {"CollectionId": "c", "Image": {"Bytes": over}})
+    assert [(v.field, v.constraint) for v in found] == [("Image.Bytes", "size")]
+    assert found[0].message == (f"Image size {IMAGE_MAX_BYTES + 1} bytes exceeds the "
+                                f"{IMAGE_MAX_BYTES} bytes limit")

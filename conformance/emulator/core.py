@@ -1,0 +1,82 @@
+"""What the operation groups share: the registry of operations and the helpers they call.
+
+Each group (``faces``, ``users``, ``associations``) is a mixin of ``OperationsBase``
+whose methods are registered with ``@operation("AwsName")``; ``Backend``
+composes them and supplies ``_serve``, the path every operation takes.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from conformance.emulator import storage
+from conformance.emulator.behaviour import Behaviour
+from conformance.emulator.errors import EmulatorError
+from conformance.emulator.settling import Settling
+from conformance.emulator.storage import Storage
+from conformance.emulator.validation import invalid_input
+
+Request = dict[str, Any]
+Response = dict[str, Any]
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+FACE_MODEL_VERSION = "7.0"
+
+_Method = Callable[[Any, Request], Response]
+_Item = TypeVar("_Item")
+
+# AWS operation name -> Backend method name, filled by @operation.
+OPERATIONS: dict[str, str] = {}
+
+
+def operation(name: str) -> Callable[[_Method], _Method]:
+    """Register the decorated method as the AWS operation ``name``, served by ``_serve``."""
+
+    def register(method: _Method) -> _Method:
+        @functools.wraps(method)
+        def serve(self: OperationsBase, request: Request) -> Response:
+            return self._serve(name, method, request)
+
+        OPERATIONS[name] = method.__name__
+        return serve
+
+    return register
+
+
+class OperationsBase:
+    """State and helpers every operation group reads; no operation of its own."""
+
+    def __init__(self, behaviour: Behaviour | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.behaviour = behaviour if behaviour is not None else Behaviour()
+        self._clock = clock
+        self._store = Storage()
+        self._settling = Settling(self.behaviour, clock)
+
+    def _serve(self, operation: str, method: _Method, request: Request) -> Response:
+        raise NotImplementedError("Backend composes the operation groups and serves them")
+
+    def _deviates(self, name: str) -> bool:
+        return self.behaviour.deviates(name)
+
+    def _reading(self, ambiguity: str) -> str:
+        return self.behaviour.reading(ambiguity)
+
+    def _invalid(self, message: str) -> EmulatorError:
+        return invalid_input(self.behaviour, message)
+
+    def _face_ids(self, request: Request) -> list[str]:
+        """The request's FaceIds, each once, in request order (AMB-DUP-IDS "once")."""
+        return list(dict.fromkeys(request["FaceIds"]))
+
+    def _owner_for_entry(self, owner: str, requested: str) -> str:
+        return owner if self._reading("AMB-OWNER-ID") == "owner" else requested
+
+    def _page(self, operation: str, scope: str, items: Sequence[_Item],
+              seq: Callable[[_Item], int], request: Request,
+              default_size: int) -> tuple[list[_Item], int | None, str | None]:
+        return storage.page(operation, scope, items, seq, request, default_size)

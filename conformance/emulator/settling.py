@@ -1,0 +1,45 @@
+"""UserStatus over time: CREATED until a first change, UPDATING while a change settles, ACTIVE."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from conformance.emulator.behaviour import Behaviour
+from conformance.emulator.storage import Collection, User
+
+
+class Settling:
+    """The status of users, timed by ``clock`` and ``behaviour.settle_seconds``."""
+
+    def __init__(self, behaviour: Behaviour, clock: Callable[[], float]) -> None:
+        self.behaviour = behaviour
+        self._clock = clock
+
+    def status(self, collection: Collection, user: User) -> str:
+        if user.changed_at is None:
+            return "ACTIVE" if self._deviates("new-user-active") else "CREATED"
+        settling = self._clock() - user.changed_at < self.behaviour.settle_seconds
+        if settling or self._deviates("status-never-settles"):
+            return "UPDATING"
+        if collection.faces_of(user.user_id):
+            return "ACTIVE"
+        return self.behaviour.reading("AMB-EMPTY-AGAIN")
+
+    def status_after(self, collection: Collection, user: User, changed: bool) -> str:
+        """The UserStatus an answer reports right after it changed ``user`` (or not)."""
+        if changed:
+            return self.behaviour.reading("AMB-STATUS-NOW")
+        return self.status(collection, user)
+
+    def changed(self, user: User) -> None:
+        """Start ``user`` settling anew: its faces changed now."""
+        user.changed_at = self._clock()
+
+    def touch(self, collection: Collection, user_id: str | None) -> None:
+        """Start the owner of a face settling, if the face has one that still exists."""
+        user = collection.users.get(user_id) if user_id is not None else None
+        if user is not None:
+            self.changed(user)
+
+    def _deviates(self, name: str) -> bool:
+        return self.behaviour.deviates(name)
