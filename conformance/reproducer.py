@@ -106,8 +106,9 @@ def script(calls: list[dict[str, Any]], *, endpoint_url: str | None, region: str
         expect = judged.get("expect")
     if not expected and clause in CLAUSES:
         expected = CLAUSES[clause].text
-    info = {"clause": clause or "?", "message": " ".join(message.split()) or "?",
-            "expected": " ".join(expected.split()) or "?", "region": region}
+    info = {"clause": clause or "the finding", "message": " ".join(message.split()) or
+            "(not given)", "expected": " ".join(expected.split()) or "(not given)",
+            "region": region}
     oracle = {"deviating": plan.deviating(), "expect": expect}
     example = (f"python3 {{file}} --endpoint-url {endpoint_url}" if endpoint_url
                else "python3 {file}   # AWS: the credentials and region of the environment")
