@@ -425,7 +425,8 @@ def test_write_reports(failing: RunResult, tmp_path: Path) -> None:
     directory = tmp_path / "reports" / failing.run_id
     paths = write_reports(failing, directory)
     assert set(paths) == {"json", "junit", "markdown"}
-    assert {p.name for p in directory.iterdir()} == {"result.json", "junit.xml", "report.md"}
+    assert {p.name for p in directory.iterdir()} == {"result.json", "junit.xml", "report.md",
+                                                     "reproducers"}
     assert load(paths["json"]) == failing
     assert _suite(paths["junit"].read_text(encoding="utf-8")).get("failures") == "1"
     assert "### AF-CAP-USER" in paths["markdown"].read_text(encoding="utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conformance import reproducer
 from conformance.report.json_report import to_json
 from conformance.report.junit import to_junit_xml
 from conformance.report.markdown import to_markdown
@@ -29,4 +30,6 @@ def write_reports(result: RunResult, directory: Path) -> dict[str, Path]:
         # newline="\n": the same bytes on every OS, so reports diff cleanly.
         path.write_text(text, encoding="utf-8", newline="\n")
         paths[key] = path
+    # One standalone script per finding: reproducers/<clause>-<n>.py.
+    reproducer.write_files(result.findings, directory / "reproducers")
     return paths
