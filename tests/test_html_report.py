@@ -141,6 +141,9 @@ def test_compact_steps_folds_runs_and_big_answers() -> None:
     assert len(short) == 3
     assert "100 distinct FaceIds" in short[2] and len(short[2]) < 350
     assert shorten_answer("A() -> {}") == "A() -> {}"
+    mixed = "\n".join(f"IndexFaces(Image=face_image({i})) -> face_{i + 1}" for i in range(3))
+    assert compact_steps(mixed) == ("IndexFaces(Image=face_image(0)) -> face_1 ... "
+                                    "IndexFaces(Image=face_image(2)) -> face_3  (x3)")
     # Two like lines stay as they are.
     assert compact_steps("X() -> face_1\nX() -> face_2") == "X() -> face_1\nX() -> face_2"
 

@@ -37,6 +37,8 @@ def _joined(first: str, last: str, n: int) -> str:
     head, a, b = first[:cut], first[cut:], last[cut:]
     if a == b:
         return f"{first}  (x{n})"
+    if " " in a or " " in b:  # they differ in more than one token: show both whole
+        return f"{first} ... {last}  (x{n})"
     return f"{head}{a} ... {b}  (x{n})"
 
 

@@ -35,6 +35,7 @@ th, td { border: 1px solid #d6dadf; padding: .3em .5em; text-align: left;
          vertical-align: top; }
 th { background: #f3f5f7; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.clauses td:first-child { white-space: nowrap; }
 code, pre { font: 13px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 pre { background: #f6f8fa; border: 1px solid #d6dadf; padding: .6em; overflow-x: auto;
       white-space: pre; margin: .3em 0 .8em; }
