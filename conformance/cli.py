@@ -1,31 +1,106 @@
 """The ``conformance`` command.
 
-Exit codes: 0 the target conforms, 1 it does not, 2 a usage or configuration
-error, 3 the target is unreachable, does not implement the operations, or the
-run could not finish (transport, budget). ``selftest`` exits 0 only when every
-mutant is caught and every legal variant passes, else 1. A user's mistake gets one
-line on stderr, never a traceback.
+Exit codes (also in each command's ``--help``): see ``RUN_EXIT_CODES``,
+``SELFTEST_EXIT_CODES`` and ``DIFF_EXIT_CODES`` below. A user's mistake gets
+one line on stderr, never a traceback, and every argument is checked before a
+run starts: a bad report path costs no run.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import os
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from conformance.errors import SuiteError
+from conformance.errors import ConfigError, SuiteError
+
+RUN_EXIT_CODES = """\
+exit codes:
+  0    the target conforms (known deviations failed as expected)
+  1    it does not conform: a clause failed that is not a known deviation
+  2    usage or configuration error, found before the run started
+  3    the target could not be judged: unreachable, an operation missing,
+       transport errors beyond retries, or the call budget spent
+  4    no clause failed, but a known deviation passes now: remove it from the
+       target's expected_failures (1 and 3 take precedence)
+  130  interrupted (the run still cleans up and writes its reports)"""
+
+SELFTEST_EXIT_CODES = """\
+exit codes:
+  0    every mutant was caught under its clause and every legal variant passed
+  1    a mutant escaped or a legal variant failed
+  2    usage or configuration error"""
+
+DIFF_EXIT_CODES = """\
+exit codes:
+  0    no drift: same clause statuses, readings, findings, verdict and versions
+  1    the runs differ in one of those (setup and coverage differences alone,
+       such as seed or hard states reached, are notes and do not count)
+  2    a file cannot be read or is not a result.json"""
+
+SERVE_EXIT_CODES = """\
+exit codes:
+  0    stopped with Ctrl-C or SIGTERM
+  2    bad argument (unknown deviation, port out of range, address in use)"""
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("rekognition-conformance")
+    except metadata.PackageNotFoundError:
+        return "source"
+
+
+def _seed(text: str) -> int | str:
+    if text == "random":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid seed {text!r}: give an integer or 'random'") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"seed {value} out of range: 0 to {2**32 - 1}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}: give a number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"port {value} out of range: 1 to 65535, or 0 for any free port")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors on one line (it prints the usage block first)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="conformance",
         description="Property-based conformance suite for Amazon Rekognition AssociateFaces "
-                    "and the user-vector operations around it.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+                    "and the user-vector operations around it.",
+        epilog="Each command's --help lists its exit codes.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                     parser_class=_Parser)
+    raw = argparse.RawDescriptionHelpFormatter
 
-    run = commands.add_parser("run", help="run the suite against a target (default: embedded)")
+    run = commands.add_parser("run", help="run the suite against a target (default: embedded)",
+                              epilog=RUN_EXIT_CODES, formatter_class=raw)
     where = run.add_mutually_exclusive_group()
     where.add_argument("--target", metavar="NAME", help="a target named in targets.toml")
     where.add_argument("--endpoint-url", metavar="URL",
@@ -34,27 +109,43 @@ def _parser() -> argparse.ArgumentParser:
                      help="the targets file (default: ./targets.toml, else built-in)")
     run.add_argument("--profile", default="dev", metavar="NAME",
                      help="dev (quick, default), ci (the CI gate) or nightly")
-    run.add_argument("--seed", type=int, metavar="N", help="replay the run with this seed")
+    run.add_argument("--seed", type=_seed, metavar="N",
+                     help="replay the run with this seed; 'random' for a fresh one "
+                          "(default: 0 for profile ci, so a gate is reproducible; "
+                          "random for dev and nightly)")
     run.add_argument("--strictness", choices=("spec", "aws"),
                      help="override the target's strictness (default: from targets.toml)")
     run.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
-                     help="where reports go, one folder per run (default: ./reports)")
+                     help="where reports go, one folder per run, and DIR/latest pointing "
+                          "at the newest (default: ./reports)")
+    fixed = run.add_argument_group("fixed report paths (for CI: no glob needed)")
+    fixed.add_argument("--junit-xml", type=Path, metavar="PATH", help="also write junit.xml here")
+    fixed.add_argument("--html", type=Path, metavar="PATH", help="also write report.html here")
+    fixed.add_argument("--markdown", type=Path, metavar="PATH", help="also write report.md here")
+    fixed.add_argument("--json", type=Path, metavar="PATH", help="also write result.json here")
     run.add_argument("--quiet", action="store_true", help="no progress lines")
 
-    serve = commands.add_parser("serve", help="run the reference emulator standalone")
-    serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any)")
+    serve = commands.add_parser("serve", help="run the reference emulator standalone",
+                                epilog=SERVE_EXIT_CODES, formatter_class=raw)
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default: 127.0.0.1; 0.0.0.0 in a container)")
+    serve.add_argument("--port", type=_port, default=0,
+                       help="port to listen on (default: 0, any free port)")
     serve.add_argument("--deviation", action="append", default=[], metavar="NAME",
-                       help="seed a deviation (see conformance.emulator.behaviour); repeatable")
+                       help="seed a deviation (list them: conformance deviations); repeatable")
 
-    diff = commands.add_parser("diff", help="compare two runs' result.json (drift)")
+    diff = commands.add_parser("diff", help="compare two runs' result.json (drift)",
+                               epilog=DIFF_EXIT_CODES, formatter_class=raw)
     diff.add_argument("old", type=Path)
     diff.add_argument("new", type=Path)
 
     commands.add_parser("clauses", help="list the clause register and the ambiguities")
+    commands.add_parser("deviations", help="list the deviations serve --deviation accepts")
 
     selftest = commands.add_parser(
         "selftest", help="prove the suite catches bugs: fail every mutant of the emulator, "
-                         "pass every legal variant")
+                         "pass every legal variant",
+        epilog=SELFTEST_EXIT_CODES, formatter_class=raw)
     selftest.add_argument("--profile", default="ci", metavar="NAME",
                           help="the profile each entry runs (default: ci)")
     selftest.add_argument("--jobs", type=int, default=2, metavar="N",
@@ -92,6 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _diff(args)
         if args.command == "selftest":
             return _selftest(args)
+        if args.command == "deviations":
+            return _deviations()
         return _clauses()
     except SuiteError as error:
         print(f"conformance: error: {error}", file=sys.stderr)
@@ -107,50 +200,117 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from conformance.report import summary_lines, write_reports
+    from conformance.report import summary_lines, update_latest, write_reports
     from conformance.report.console import exit_code
     from conformance.runner import PROFILES, run_suite
     from conformance.targets import load_targets, resolve_target
 
+    # Everything the user gave is checked here, before the first call to the target.
     if args.profile not in PROFILES:
-        from conformance.errors import ConfigError
-
         raise ConfigError(f"unknown profile {args.profile!r}: choose one of "
                           f"{', '.join(PROFILES)}")
+    check_writable_dir(args.report_dir, "--report-dir")
+    copies = {"junit": args.junit_xml, "html": args.html, "markdown": args.markdown,
+              "json": args.json}
+    for key, path in copies.items():
+        if path is not None:
+            check_writable_file(path, "--" + {"junit": "junit-xml"}.get(key, key))
     target = resolve_target(load_targets(args.targets), args.target, args.endpoint_url)
     if args.strictness:
         target = dataclasses.replace(target, strictness=args.strictness)
+    seed = default_seed(args.profile, args.seed)
 
     def progress(line: str) -> None:
         if not args.quiet:
             print(f"... {line}", file=sys.stderr, flush=True)
 
-    result = run_suite(target, profile=args.profile, seed=args.seed, progress=progress,
+    result = run_suite(target, profile=args.profile, seed=seed, progress=progress,
                        targets_file=args.targets)
-    paths = write_reports(result, args.report_dir / result.run_id)
     for line in summary_lines(result):
         print(line)
-    print(f"reports: {', '.join(str(p) for p in paths.values())}")
+    try:
+        paths = write_reports(result, args.report_dir / result.run_id, copies=copies)
+        latest = update_latest(args.report_dir, args.report_dir / result.run_id)
+    except OSError as error:
+        raise ConfigError(f"the reports could not be written: {error}") from None
+    written = [*paths.values(), *(p for p in copies.values() if p is not None)]
+    print(f"reports: {', '.join(str(p) for p in written)} (newest run also in {latest})")
     if any(e.kind == "interrupted" for e in result.errors):
         return 130
     return exit_code(result)
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from conformance.emulator.behaviour import Behaviour
-    from conformance.emulator.server import serve_forever_cli
-    from conformance.errors import ConfigError
+    from conformance.emulator import server
+    from conformance.emulator.behaviour import DEVIATIONS, Behaviour
 
+    for name in args.deviation:
+        if name not in DEVIATIONS:
+            close = difflib.get_close_matches(name, list(DEVIATIONS), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ConfigError(f"unknown deviation {name!r}: {hint}choose from "
+                              f"{', '.join(DEVIATIONS)} (see: conformance deviations)")
     try:
         behaviour = Behaviour(deviations=frozenset(args.deviation))
     except ValueError as error:
         raise ConfigError(str(error)) from None
-    serve_forever_cli(args.port, behaviour)
+    # EmulatorServer binds to the module's HOST (it takes no host argument yet); set it for
+    # this process, which serves nothing else.
+    server.HOST = args.host
+    server.serve_forever_cli(args.port, behaviour)
     return 0
 
 
+def _deviations() -> int:
+    from conformance.emulator.behaviour import DEVIATIONS
+
+    width = max(len(name) for name in DEVIATIONS)
+    for name, description in DEVIATIONS.items():
+        print(f"{name:{width}}  {description}")
+    return 0
+
+
+def default_seed(profile: str, seed: int | str | None) -> int | None:
+    """The seed a run uses: the given one; ``None`` (a fresh random one) for ``random``;
+    else 0 for the ``ci`` profile, so that a CI gate is reproducible, and random for the
+    exploring profiles."""
+    if seed == "random":
+        return None
+    if isinstance(seed, int):
+        return seed
+    return 0 if profile == "ci" else None
+
+
+def _nearest_existing(path: Path) -> Path:
+    path = path.absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def check_writable_dir(directory: Path, option: str) -> None:
+    """One-line ConfigError unless ``directory`` is, or can be created as, a writable
+    directory. Nothing is created: a run that fails early leaves no empty folder behind."""
+    if directory.exists() and not directory.is_dir():
+        raise ConfigError(f"{option} {directory}: exists and is not a directory")
+    base = _nearest_existing(directory)
+    if not base.is_dir():
+        raise ConfigError(f"{option} {directory}: cannot be created, {base} is not a directory")
+    if not os.access(base, os.W_OK | os.X_OK):
+        what = "is not writable" if base == directory.absolute() else (
+            f"cannot be created: {base} is not writable")
+        raise ConfigError(f"{option} {directory}: {what}")
+
+
+def check_writable_file(path: Path, option: str) -> None:
+    if path.is_dir():
+        raise ConfigError(f"{option} {path}: is a directory; give a file path")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise ConfigError(f"{option} {path}: is not writable")
+    check_writable_dir(path.parent, option)
+
+
 def _diff(args: argparse.Namespace) -> int:
-    from conformance.errors import ConfigError
     from conformance.report import diff_lines, diff_results, load
 
     try:
@@ -164,7 +324,6 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _selftest(args: argparse.Namespace) -> int:
-    from conformance.errors import ConfigError
     from conformance.mutants import CATALOGUE
     from conformance.runner import PROFILES
     from conformance.selftest import (

@@ -1,9 +1,15 @@
 """pytest plugin: ``pytest --conformance`` runs the suite and reports one test per clause.
 
 For emulator authors who gate CI on pytest: failed clauses fail, clauses the
-run could not check are skipped with the reason, known deviations are xfail.
-The suite runs once per session; the ``conformance_result`` fixture hands the
-whole ``RunResult`` to tests that want to assert more.
+run could not check are skipped with the reason, known deviations are xfail,
+and a known deviation that passes now is an XPASS(strict) failure saying
+"passes now: remove from expected_failures" (the CLI's exit 4, in pytest's
+terms). The suite runs once per session; the ``conformance_result`` fixture
+hands the whole ``RunResult`` to tests that want to assert more.
+
+Without ``--conformance`` the plugin does nothing: it adds no test, and the
+fixture skips instead of starting a run. With it, every option is checked at
+start-up and a mistake ends the session with the CLI's one-line message.
 """
 
 from __future__ import annotations
@@ -13,9 +19,12 @@ from typing import Any
 
 import pytest
 
+from conformance.errors import SuiteError
 from conformance.results import RunResult
 
 _RESULT_KEY = pytest.StashKey[RunResult]()
+_TARGET_KEY = pytest.StashKey[Any]()  # the resolved conformance.targets.Target
+_SEED_KEY = pytest.StashKey["int | None"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -28,33 +37,88 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--conformance-targets", metavar="FILE", help="the targets file")
     group.addoption("--conformance-profile", default="dev", metavar="NAME",
                     help="dev, ci or nightly (default: dev)")
-    group.addoption("--conformance-seed", type=int, metavar="N", help="seed to replay")
+    group.addoption("--conformance-seed", metavar="N",
+                    help="seed to replay, or 'random' (default: 0 for profile ci, so a gate "
+                         "is reproducible; random for dev and nightly)")
+    group.addoption("--conformance-strictness", choices=("spec", "aws"),
+                    help="override the target's strictness (default: from targets.toml)")
     group.addoption("--conformance-report-dir", metavar="DIR",
-                    help="also write the reports here (one folder per run)")
+                    help="also write the reports here (one folder per run, and DIR/latest)")
+
+
+def _usage(message: str) -> pytest.UsageError:
+    return pytest.UsageError(f"conformance: {message}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Check every conformance option before collection, as the CLI does before a run."""
+    if not config.getoption("conformance"):
+        return
+    import dataclasses
+
+    from conformance.cli import check_writable_dir, default_seed
+    from conformance.runner import PROFILES
+    from conformance.targets import load_targets, resolve_target
+
+    profile = config.getoption("conformance_profile")
+    if profile not in PROFILES:
+        raise _usage(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
+    seed_text = config.getoption("conformance_seed")
+    seed: int | str | None = seed_text
+    if seed_text is not None and seed_text != "random":
+        try:
+            seed = int(seed_text)
+        except ValueError:
+            raise _usage(f"invalid seed {seed_text!r}: give an integer or 'random'") from None
+    config.stash[_SEED_KEY] = default_seed(profile, seed)
+    targets = config.getoption("conformance_targets")
+    try:
+        report_dir = config.getoption("conformance_report_dir")
+        if report_dir:
+            check_writable_dir(Path(report_dir), "--conformance-report-dir")
+        target = resolve_target(load_targets(Path(targets) if targets else None),
+                                config.getoption("conformance_target"),
+                                config.getoption("conformance_endpoint_url"))
+    except SuiteError as error:
+        raise _usage(str(error)) from None
+    strictness = config.getoption("conformance_strictness")
+    if strictness:
+        target = dataclasses.replace(target, strictness=strictness)
+    config.stash[_TARGET_KEY] = target
 
 
 def _run(config: pytest.Config) -> RunResult:
     if _RESULT_KEY not in config.stash:
-        from conformance.report import write_reports
+        from conformance.report import update_latest, write_reports
         from conformance.runner import run_suite
-        from conformance.targets import load_targets, resolve_target
 
         targets = config.getoption("conformance_targets")
-        target = resolve_target(load_targets(Path(targets) if targets else None),
-                                config.getoption("conformance_target"),
-                                config.getoption("conformance_endpoint_url"))
-        result = run_suite(target, profile=config.getoption("conformance_profile"),
-                           seed=config.getoption("conformance_seed"))
+        try:
+            result = run_suite(config.stash[_TARGET_KEY],
+                               profile=config.getoption("conformance_profile"),
+                               seed=config.stash[_SEED_KEY],
+                               targets_file=Path(targets) if targets else None)
+        except SuiteError as error:
+            # Unreachable target and the like: one line and the CLI's exit code, not one
+            # traceback per clause.
+            pytest.exit(f"conformance: error: {error}", returncode=error.exit_code)
         report_dir = config.getoption("conformance_report_dir")
         if report_dir:
             write_reports(result, Path(report_dir) / result.run_id)
+            update_latest(Path(report_dir), Path(report_dir) / result.run_id)
         config.stash[_RESULT_KEY] = result
     return config.stash[_RESULT_KEY]
 
 
 @pytest.fixture(scope="session")
 def conformance_result(pytestconfig: pytest.Config) -> RunResult:
-    """The suite's result against the configured target (runs it once per session)."""
+    """The suite's result against the configured target (runs it once per session).
+
+    Without ``--conformance`` the test that asks for it is skipped: the suite never
+    starts on its own.
+    """
+    if not pytestconfig.getoption("conformance"):
+        pytest.skip("the conformance suite runs only with pytest --conformance")
     return _run(pytestconfig)
 
 
@@ -64,6 +128,8 @@ class ClauseItem(pytest.Item):
         self.clause = clause
 
     def runtest(self) -> None:
+        from conformance.report.console import STALE_HINT
+
         result = _run(self.config)
         if self.clause == "suite-errors":
             if result.errors:
@@ -75,7 +141,11 @@ class ClauseItem(pytest.Item):
             pytest.skip(f"not checked: {status.reason}")
         if status.status == "expected-failure":
             pytest.xfail(status.reason)
-        if status.status in ("failed", "unexpected-pass"):
+        if status.status == "unexpected-pass":
+            # Reported by pytest as "[XPASS(strict)] passes now: remove from expected_failures".
+            self.add_marker(pytest.mark.xfail(strict=True, reason=STALE_HINT))
+            return
+        if status.status == "failed":
             findings = [f for f in result.findings if f.clause == self.clause]
             raise ClauseFailed(self.clause, status.reason, findings)
 
@@ -91,10 +161,12 @@ class ClauseItem(pytest.Item):
 
 class ClauseFailed(Exception):
     def __init__(self, clause: str, reason: str, findings: list[Any]) -> None:
+        from conformance.report.compact import compact_steps
+
         lines = [f"{clause} failed" + (f" ({reason})" if reason else "")]
         for finding in findings:
             lines += [f"  {finding.message}", "  calls:",
-                      *(f"    {step}" for step in finding.steps.splitlines()),
+                      *(f"    {step}" for step in compact_steps(finding.steps).splitlines()),
                       f"  replay: {finding.replay_command}"]
         super().__init__("\n".join(lines))
 

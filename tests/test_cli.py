@@ -61,6 +61,11 @@ def collections_on(url: str) -> list[str]:
     return list(client.list_collections()["CollectionIds"])
 
 
+def run_dirs(base: Path) -> list[Path]:
+    """The run directories under ``base``, without the ``latest`` link."""
+    return [p for p in base.iterdir() if p.name != "latest"]
+
+
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -73,8 +78,11 @@ def test_run_with_no_arguments_conforms_and_writes_reports(tmp_path: Path) -> No
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "verdict: CONFORMS" in proc.stdout
     assert "clauses:" in proc.stdout
-    (run_dir,) = (tmp_path / "reports").iterdir()
-    assert {p.name for p in run_dir.iterdir()} == {"result.json", "junit.xml", "report.md"}
+    (run_dir,) = run_dirs(tmp_path / "reports")
+    assert {p.name for p in run_dir.iterdir()} == {"result.json", "junit.xml", "report.md",
+                                                   "report.html"}
+    latest = tmp_path / "reports" / "latest"
+    assert (latest / "junit.xml").read_bytes() == (run_dir / "junit.xml").read_bytes()
     result = json.loads((run_dir / "result.json").read_text())
     assert result["verdict"] == "conforms" and result["seed"] == 7
 
@@ -164,7 +172,7 @@ def test_an_interrupted_run_cleans_up_and_still_writes_its_report(
     assert "Traceback" not in out + err
     assert "interrupted" in out
     assert collections_on(served) == []
-    (run_dir,) = (tmp_path / "reports").iterdir()
+    (run_dir,) = run_dirs(tmp_path / "reports")
     result = json.loads((run_dir / "result.json").read_text())
     assert any(e["kind"] == "interrupted" for e in result["errors"])
     assert any(c["checks"] > 0 for c in result["clauses"])  # what it learned is kept
@@ -172,8 +180,97 @@ def test_an_interrupted_run_cleans_up_and_still_writes_its_report(
 
 def test_diff_of_a_run_with_itself_reports_no_change(tmp_path: Path) -> None:
     assert run_cli("run", "--seed", "3", "--quiet", cwd=tmp_path).returncode == 0
-    (run_dir,) = (tmp_path / "reports").iterdir()
+    (run_dir,) = run_dirs(tmp_path / "reports")
     proc = run_cli("diff", str(run_dir / "result.json"), str(run_dir / "result.json"),
                    cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "no change" in proc.stdout
+
+
+# ---------------------------------------------------------------- discoverability, checks
+
+
+def test_version() -> None:
+    from conformance.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+
+
+@pytest.mark.parametrize("command", ["run", "selftest", "diff", "serve"])
+def test_help_lists_exit_codes(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from conformance.cli import main
+
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    assert "exit codes:" in out
+    assert "  0 " in out and "  2 " in out
+    if command == "run":
+        assert "  4 " in out and "expected_failures" in out
+
+
+def test_deviations_lists_what_serve_accepts(capsys: pytest.CaptureFixture[str]) -> None:
+    from conformance.cli import main
+    from conformance.emulator.behaviour import DEVIATIONS
+
+    assert main(["deviations"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == list(DEVIATIONS)
+    assert all(len(line.split(None, 1)) == 2 for line in lines)  # each has a description
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["serve", "--deviation", "move-owned-fac"], ("move-owned-fac", "did you mean",
+                                                  "'move-owned-face'", "drop-unknown-face")),
+    (["serve", "--port", "99999"], ("99999", "range")),
+    (["serve", "--port", "http"], ("http",)),
+    (["run", "--seed", "abc"], ("abc", "random")),
+    (["run", "--report-dir", "afile"], ("--report-dir", "not a directory")),
+    (["run", "--report-dir", "afile/sub"], ("--report-dir", "afile")),
+    (["run", "--junit-xml", "."], ("--junit-xml", "directory")),
+    (["run", "--html", "afile/report.html"], ("--html", "afile")),
+])
+def test_bad_arguments_exit_2_with_one_line_before_any_run(
+        tmp_path: Path, args: list[str], words: tuple[str, ...]) -> None:
+    (tmp_path / "afile").write_text("x")
+    proc = run_cli(*args, cwd=tmp_path)
+    assert_one_line_error(proc, 2, *words)
+    assert proc.stdout == ""  # nothing ran
+    assert not (tmp_path / "reports").exists()
+
+
+def test_ci_profile_has_a_fixed_default_seed() -> None:
+    from conformance.cli import default_seed
+
+    assert default_seed("ci", None) == 0
+    assert default_seed("ci", "random") is None
+    assert default_seed("dev", None) is None
+    assert default_seed("dev", 5) == 5
+
+
+def test_serve_listens_on_the_given_host(tmp_path: Path) -> None:
+    proc = subprocess.Popen([*CLI, "serve", "--host", "0.0.0.0"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        match = re.fullmatch(r"listening on http://0\.0\.0\.0:(\d+)\n", line)
+        assert match, line
+        assert collections_on(f"http://127.0.0.1:{match.group(1)}") == []
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+
+
+def test_fixed_report_paths_and_latest(tmp_path: Path) -> None:
+    proc = run_cli("run", "--seed", "5", "--quiet", "--junit-xml", "out/junit.xml",
+                   "--html", "out/report.html", "--markdown", "out/report.md",
+                   "--json", "out/result.json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (run_dir,) = run_dirs(tmp_path / "reports")
+    for name in ("junit.xml", "report.html", "report.md", "result.json"):
+        assert (tmp_path / "out" / name).read_bytes() == (run_dir / name).read_bytes()
+        assert (tmp_path / "reports" / "latest" / name).exists()
+    assert "out/junit.xml" in proc.stdout

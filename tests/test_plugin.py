@@ -39,3 +39,59 @@ deviations = ["accept-unknown-user"]
 
 def _skipped(result: pytest.RunResult) -> int:
     return int(result.parseoutcomes().get("skipped", 0))
+
+
+def test_without_the_flag_the_fixture_skips_instead_of_running(
+        pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_uses(conformance_result):\n    assert False\n")
+    result = pytester.runpytest("-p", "no:cacheprovider", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*runs only with pytest --conformance*"])
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--conformance-target=nosuch"], ["nosuch", "embedded"]),
+    (["--conformance-profile=fast"], ["fast", "ci"]),
+    (["--conformance-seed=abc"], ["abc", "random"]),
+    (["--conformance-targets=missing.toml"], ["missing.toml"]),
+])
+def test_configuration_errors_are_one_line(pytester: pytest.Pytester, args: list[str],
+                                           words: list[str]) -> None:
+    result = pytester.runpytest("--conformance", *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    text = result.stdout.str() + result.stderr.str()
+    assert "Traceback" not in text
+    errors = [line for line in text.splitlines() if line.startswith("ERROR: conformance:")]
+    assert len(errors) == 1, text
+    for word in words:
+        assert word in errors[0]
+    assert len(text.splitlines()) < 10, text
+
+
+def test_ci_profile_default_seed_is_fixed() -> None:
+    from conformance.cli import default_seed
+
+    assert default_seed("ci", None) == 0
+
+
+def test_seed_strictness_and_a_stale_known_deviation(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", targets="""
+[targets.ref]
+kind = "embedded"
+expected_failures = ["AF-USER-EXISTS"]
+""")
+    pytester.makepyfile("""
+def test_run_settings(conformance_result):
+    assert conformance_result.seed == 42
+    assert conformance_result.strictness == "aws"
+""")
+    result = pytester.runpytest("--conformance", "--conformance-target=ref",
+                                "--conformance-targets=targets.toml", "--conformance-seed=42",
+                                "--conformance-strictness=aws", "-p", "no:cacheprovider")
+    outcomes = result.parseoutcomes()
+    # The reference emulator passes AF-USER-EXISTS: the known deviation is stale.
+    assert outcomes.get("failed", 0) == 1, result.stdout.str()
+    result.stdout.fnmatch_lines(
+        ["*clause AF-USER-EXISTS*",
+         "*XPASS(strict)*passes now: remove from expected_failures*"])
+    assert outcomes.get("passed", 0) >= 2  # the user's test and the other clauses

@@ -153,8 +153,7 @@ def _suite(xml: str) -> ET.Element:
 
 
 def _case(suite: ET.Element, clause: str) -> ET.Element:
-    (case,) = [c for c in suite.findall("testcase")
-               if (c.get("name") or "").startswith(clause + ":")]
+    (case,) = [c for c in suite.findall("testcase") if c.get("name") == clause]
     return case
 
 
@@ -169,7 +168,9 @@ def test_junit_conforming_counts(conforming: RunResult) -> None:
     assert suite.get("timestamp") == "2024-05-01T12:00:00"
     case = _case(suite, "AF-USER-EXISTS")
     assert case.get("classname") == "AF"
-    assert list(case) == []
+    assert [child.tag for child in case] == ["properties"]  # the clause text, nothing else
+    assert {p.get("name"): p.get("value") for p in case.iter("property")} == {
+        "clause.text": CLAUSES["AF-USER-EXISTS"].text}
     assert _case(suite, "LIST-FACES").get("classname") == "LIST"
     skipped = _case(suite, "CONC").find("skipped")
     assert skipped is not None
@@ -211,26 +212,37 @@ def test_junit_errors_are_one_extra_case_and_xml_stays_valid(errored: RunResult)
     assert "\x1b" not in xml
 
 
-def test_junit_expected_failure_skips_and_unexpected_pass_fails(deviations: RunResult) -> None:
+def test_junit_expected_failure_and_unexpected_pass_are_not_failures(
+        deviations: RunResult) -> None:
     suite = _suite(to_junit_xml(deviations))
-    assert suite.get("failures") == "1"
-    assert suite.get("skipped") == "1"
+    assert suite.get("failures") == "0"
+    assert suite.get("skipped") == "2"
     skipped = _case(suite, "AF-THRESHOLD-DEFAULT").find("skipped")
     assert skipped is not None
     assert skipped.get("message") == "expected failure: emulator defaults the threshold to 50"
     assert "face-3 refused at 60" in (skipped.text or "")  # the known deviation, still shown
-    failure = _case(suite, "AF-STATUS").find("failure")
-    assert failure is not None
-    assert failure.get("type") == "unexpected-pass"
-    assert "no longer fails" in (failure.get("message") or "")
-    assert "issue #12" in (failure.get("message") or "")
+    stale = _case(suite, "AF-STATUS")
+    assert stale.find("failure") is None
+    skipped = stale.find("skipped")
+    assert skipped is not None
+    assert skipped.get("type") == "unexpected-pass"
+    assert (skipped.get("message") or "").startswith("passes now: remove from expected_failures")
+    assert "issue #12" in (skipped.get("message") or "")
 
 
-def test_junit_names_are_short() -> None:
+def test_junit_names_are_the_clause_ids() -> None:
     suite = _suite(to_junit_xml(_result()))
-    names = [c.get("name") or "" for c in suite.findall("testcase")]
-    assert all(len(n) <= 120 for n in names)
-    assert any(n.endswith("...") for n in names)  # AF-ASSOC's text is long
+    names = [c.get("name") for c in suite.findall("testcase")]
+    assert names == list(CLAUSES)
+
+
+def test_junit_writes_no_none_property() -> None:
+    embedded = _result(target={"name": "embedded", "kind": "embedded", "endpoint_url": None})
+    xml = to_junit_xml(embedded)
+    props = {p.get("name"): p.get("value") for p in _suite(xml).iter("property")}
+    assert "target.endpoint_url" not in props
+    assert props["target.kind"] == "embedded"
+    assert '"None"' not in xml
 
 
 # ---------------------------------------------------------------- markdown
@@ -243,7 +255,7 @@ def test_markdown_failing(failing: RunResult) -> None:
     assert f"{len(CLAUSES)} clauses: {len(CLAUSES) - 2} passed, 1 failed, 1 not checked." in md
     assert "| Seed | 1234 |" in md
     assert "| Target | embedded (embedded), http://127.0.0.1:4566 |" in md
-    assert "| `AF-CAP-USER` | **failed** | 17 |" in md
+    assert (f"| `AF-CAP-USER` | {CLAUSES['AF-CAP-USER'].text} | **failed** | 17 |") in md
     assert "### AF-CAP-USER" in md
     assert "> a user never holds more than 100 faces" in md
     assert "\\<faces\\>" in md  # a message is text, never HTML
@@ -263,7 +275,8 @@ def test_markdown_profile_and_hard_states(conforming: RunResult) -> None:
     assert "| AMB-DUP-IDS | a FaceId repeated in one request | not observed |" in profile
     hard = md.split("## Hard states reached", 1)[1].split("\n## ", 1)[0]
     assert "| `user-at-100` | 3 |" in hard
-    assert "| `CONC` | not-checked | 0 | target kind embedded runs single-threaded |" in md
+    assert (f"| `CONC` | {CLAUSES['CONC'].text} | not-checked | 0 | "
+            "target kind embedded runs single-threaded |") in md
 
 
 def test_markdown_errors_section(errored: RunResult) -> None:
@@ -321,8 +334,12 @@ def test_console_error(errored: RunResult) -> None:
 
 def test_console_deviations(deviations: RunResult) -> None:
     lines = summary_lines(deviations)
-    assert lines[-1] == "verdict: DOES NOT CONFORM: 1 known deviation no longer fails (exit 1)"
-    assert "  AF-STATUS: emulator answers ACTIVE at once (issue #12)" in lines
+    assert lines[-1] == ("verdict: CONFORMS, but 1 known deviation passes now: "
+                         "remove from expected_failures (exit 4)")
+    assert len(lines[-1]) <= WIDTH
+    assert exit_code(deviations) == 4
+    assert ("  AF-STATUS: passes now: remove from expected_failures (emulator answers ACTIVE "
+            "at once (issue #12))") in lines
     assert "  AF-THRESHOLD-DEFAULT: emulator defaults the threshold to 50" in lines
     conforming_with_xfail = dataclasses.replace(
         deviations, verdict="conforms",
@@ -424,9 +441,9 @@ def test_diff_reading_no_longer_observed(conforming: RunResult) -> None:
 def test_write_reports(failing: RunResult, tmp_path: Path) -> None:
     directory = tmp_path / "reports" / failing.run_id
     paths = write_reports(failing, directory)
-    assert set(paths) == {"json", "junit", "markdown"}
+    assert set(paths) == {"json", "junit", "markdown", "html"}
     assert {p.name for p in directory.iterdir()} == {"result.json", "junit.xml", "report.md",
-                                                     "reproducers"}
+                                                     "report.html", "reproducers"}
     assert load(paths["json"]) == failing
     assert _suite(paths["junit"].read_text(encoding="utf-8")).get("failures") == "1"
     assert "### AF-CAP-USER" in paths["markdown"].read_text(encoding="utf-8")

@@ -2,10 +2,11 @@
 
 from conformance.report.console import exit_code, summary_lines, verdict_line
 from conformance.report.diff import RunDiff, diff_lines, diff_results
+from conformance.report.html import to_html
 from conformance.report.json_report import load, loads, to_json
 from conformance.report.junit import to_junit_xml
 from conformance.report.markdown import to_markdown
-from conformance.report.write import run_directory, write_reports
+from conformance.report.write import run_directory, update_latest, write_reports
 
 __all__ = [
     "RunDiff",
@@ -16,9 +17,11 @@ __all__ = [
     "loads",
     "run_directory",
     "summary_lines",
+    "to_html",
     "to_json",
     "to_junit_xml",
     "to_markdown",
+    "update_latest",
     "verdict_line",
     "write_reports",
 ]

@@ -13,18 +13,40 @@ from conformance.results import ClauseResult, FindingRecord, RunResult
 
 WIDTH = 100
 
+# A known deviation (listed in the target's expected_failures) that passed this run.
+EXIT_STALE_DEVIATION = 4
+# The one phrase every writer shows for such a clause, so a search finds them all.
+STALE_HINT = "passes now: remove from expected_failures"
+
+
+def stale_deviations(result: RunResult) -> list[str]:
+    """Clauses listed as known deviations that held this run (status unexpected-pass)."""
+    return [c.clause for c in result.clauses if c.status == "unexpected-pass"]
+
 
 def exit_code(result: RunResult) -> int:
-    """The process exit code the verdict of ``result`` stands for.
+    """The process exit code ``result`` stands for.
 
-    A run that wrote a result got past configuration, so an error verdict means the
-    target could not be judged (transport, budget, interruption): exit 3, not 2.
+    0  the target conforms (known deviations failed as expected);
+    1  at least one clause failed that is not a known deviation;
+    3  the target could not be judged (transport, budget, interruption): a run that
+       wrote a result got past configuration, so this is never 2;
+    4  no clause failed, but a known deviation no longer shows: remove it from the
+       target's expected_failures. The list of known deviations only shrinks, so a CI
+       gate stops here (non-zero) until someone updates it; it is not 1 because the
+       target is no worse than before, and a job that wants to tolerate it can test
+       for 4 alone. Failures (1) and errors (3) take precedence over 4.
     """
-    if result.verdict == "conforms":
-        return EXIT_CONFORMS
+    counts = result.counts()
+    if counts["failed"]:
+        return EXIT_FAILURES
+    if result.verdict == "error":
+        return EXIT_TARGET
+    if counts["unexpected-pass"]:
+        return EXIT_STALE_DEVIATION
     if result.verdict == "does-not-conform":
         return EXIT_FAILURES
-    return EXIT_TARGET
+    return EXIT_CONFORMS
 
 
 def _plural(n: int, word: str, plural: str | None = None) -> str:
@@ -56,18 +78,25 @@ def verdict_text(result: RunResult, max_message: int | None = None) -> str:
     printed in full, so that the verdict line stays on one terminal line.
     """
     c = result.counts()
-    if result.verdict == "conforms":
+    code = exit_code(result)
+    stale = ""
+    if c["unexpected-pass"]:
+        n = c["unexpected-pass"]
+        stale = (f"{_plural(n, 'known deviation')} "
+                 + (STALE_HINT if n == 1 else STALE_HINT.replace("passes", "pass", 1)))
+    if code == EXIT_STALE_DEVIATION:
+        return f"CONFORMS, but {stale}"
+    if code == EXIT_CONFORMS:
         text = "CONFORMS"
         if c["expected-failure"]:
             text += f" ({_plural(c['expected-failure'], 'known deviation')} failed as expected)"
         return text
-    if result.verdict == "does-not-conform":
+    if code == EXIT_FAILURES:
         why = []
         if c["failed"]:
             why.append(f"{_plural(c['failed'], 'clause')} failed")
-        if c["unexpected-pass"]:
-            why.append(f"{_plural(c['unexpected-pass'], 'known deviation')} no longer fail"
-                       + ("s" if c["unexpected-pass"] == 1 else ""))
+        if stale:
+            why.append(stale)
         return "DOES NOT CONFORM" + (": " + ", ".join(why) if why else "")
     if result.errors:
         first = result.errors[0]
@@ -145,10 +174,10 @@ def summary_lines(result: RunResult) -> list[str]:
     unexpected = [c for c in result.clauses if c.status == "unexpected-pass"]
     if unexpected:
         lines.append("")
-        lines.append("unexpected passes (a known deviation no longer fails: "
-                     "remove it from the target's expected failures):")
+        lines.append("unexpected passes (known deviations that no longer fail):")
         for c in unexpected:
-            lines += _wrap(c.reason or "listed as a known deviation", "    ", f"  {c.clause}: ")
+            lines += _wrap(f"{STALE_HINT} ({c.reason or 'listed as a known deviation'})",
+                           "    ", f"  {c.clause}: ")
 
     expected = [c for c in result.clauses if c.status == "expected-failure"]
     if expected:

@@ -1,14 +1,22 @@
-"""report.md: the report a person reads, e.g. attached to a CI run or an issue."""
+"""report.md: the report a person reads, e.g. attached to a CI run or an issue.
+
+It stays short enough for a CI job summary even when the target fails badly:
+runs of like steps are folded and big answers shortened (``compact``), and a long
+reproducer is folded into a ``<details>`` block. The full record is result.json.
+"""
 
 from __future__ import annotations
 
 import re
 
 from conformance.clauses import AMBIGUITIES, CLAUSES
-from conformance.report.console import count_parts, exit_code, verdict_text
+from conformance.report.compact import compact_steps
+from conformance.report.console import STALE_HINT, count_parts, exit_code, verdict_text
 from conformance.results import FindingRecord, RunResult
 
 _HEADINGS = {"conforms": "CONFORMS", "does-not-conform": "DOES NOT CONFORM", "error": "ERROR"}
+# A reproducer longer than this is folded (GitHub renders <details> in Markdown).
+_FOLD_LINES = 40
 
 
 def _cell(text: str) -> str:
@@ -78,12 +86,18 @@ def _finding(f: FindingRecord, n: int) -> list[str]:
         "",
         f"Minimal steps (seed {f.seed}):",
         "",
-        _fence(f.steps, "python"),
+        _fence(compact_steps(f.steps), "python"),
         "",
-        "Reproducer (self-contained boto3 script):",
-        "",
-        _fence(f.reproducer, "python"),
-        "",
+    ]
+    lines = f.reproducer.rstrip().count("\n") + 1
+    if lines > _FOLD_LINES:
+        out += ["<details><summary>Reproducer (self-contained boto3 script, "
+                f"{lines} lines)</summary>", "", _fence(f.reproducer, "python"), "",
+                "</details>", ""]
+    else:
+        out += ["Reproducer (self-contained boto3 script):", "", _fence(f.reproducer, "python"),
+                ""]
+    out += [
         "Replay:",
         "",
         _fence(f.replay_command, "sh"),
@@ -137,10 +151,12 @@ def to_markdown(result: RunResult) -> str:
                 note = f"{_md(c.reason)}; {note}"
         else:
             note = _md(c.reason)
+        if c.status == "unexpected-pass":
+            note = f"**{STALE_HINT}**" + (f" ({note})" if note else "")
         status = {"failed": "**failed**", "unexpected-pass": "**unexpected pass**"}.get(
             c.status, c.status)
-        rows.append([f"`{c.clause}`", status, str(c.checks), note])
-    out += _table(["Clause", "Status", "Checks", "Note"], rows)
+        rows.append([f"`{c.clause}`", _md(c.text), status, str(c.checks), note])
+    out += _table(["Clause", "Text", "Status", "Checks", "Note"], rows)
     out.append("")
 
     out += ["## Findings", ""]
