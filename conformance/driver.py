@@ -73,8 +73,11 @@ class CallLogEntry:
     note: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"operation": self.operation, "params": self.params, "outcome": self.outcome,
-                "raw_client": self.raw_client, "note": self.note}
+        out = {"operation": self.operation, "params": self.params, "outcome": self.outcome,
+               "raw_client": self.raw_client, "note": self.note}
+        if "concurrent_group" in self.note:  # sent at once with the others of its group
+            out["concurrent_group"] = self.note["concurrent_group"]
+        return out
 
 
 class Driver:

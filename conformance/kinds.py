@@ -1,7 +1,8 @@
 """What each kind of target does to be run against: the one place that branches on kind.
 
 A ``Target`` (``targets.py``) is configuration. Its kind says how to reach it:
-``embedded`` starts the reference emulator and stops it after, ``endpoint`` and
+``embedded`` answers from the reference emulator in-process (or starts it on
+127.0.0.1 and stops it after, with ``transport = "http"``), ``endpoint`` and
 ``aws`` are reached where they are. It also says which face images IndexFaces
 gets: the emulators take the suite's own small images, live AWS needs photos.
 """
@@ -9,10 +10,13 @@ gets: the emulators take the suite's own small images, live AWS needs photos.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from conformance.emulator.backend import Backend
 from conformance.emulator.behaviour import Behaviour
+from conformance.emulator.inprocess import ENDPOINT_URL, attach
 from conformance.emulator.server import EmulatorServer
 from conformance.images import FaceImages, photo_faces, synthetic_faces
 from conformance.targets import Clients, Target, make_clients
@@ -37,7 +41,15 @@ class Connection:
 @contextlib.contextmanager
 def connect(target: Target) -> Iterator[Connection]:
     """Open ``target`` for one run, and close what opening it started."""
-    if target.kind == "embedded":
+    if target.kind == "embedded" and target.transport == "in-process":
+        backend = Backend(target.behaviour or Behaviour())
+        clients = make_clients(target, ENDPOINT_URL)
+        attach(clients.checked, backend)
+        attach(clients.raw, backend)
+        # A reproducer of an in-process run is pointed at a server by its user.
+        yield Connection(dataclasses.replace(clients, endpoint_url=None),
+                         synthetic_faces(SYNTHETIC_PERSONS))
+    elif target.kind == "embedded":
         server = EmulatorServer(behaviour=target.behaviour or Behaviour())
         server.start()
         try:

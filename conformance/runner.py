@@ -217,7 +217,8 @@ def _finding(failure: Failure, ctx: RunContext, target: Target, endpoint_url: st
         steps=reproducer.steps_text(failure.calls),
         calls=failure.calls,
         reproducer=reproducer.script(failure.calls, endpoint_url=endpoint_url,
-                                     region=target.region),
+                                     region=target.region, clause=failure.clause,
+                                     message=failure.message),
         seed=ctx.seed,
         replay_command=ctx.replay + ("  # found by the directed scenarios, which run first"
                                      if directed else ""),

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from conformance.emulator.behaviour import Behaviour
 
 Kind = Literal["embedded", "endpoint", "aws"]
+# How the embedded emulator is reached: in-process through botocore's event hooks (fast),
+# or over HTTP on 127.0.0.1 (what an endpoint target sees). Both give the same verdicts.
+Transport = Literal["in-process", "http"]
+TRANSPORTS: tuple[Transport, ...] = ("in-process", "http")
 Strictness = Literal["spec", "aws"]
 
 KINDS: tuple[Kind, ...] = ("embedded", "endpoint", "aws")
@@ -52,7 +56,7 @@ _COMMON_KEYS = frozenset({
     "expected_failures", "readings",
 })
 _KEYS_BY_KIND: Mapping[str, frozenset[str]] = MappingProxyType({
-    "embedded": _COMMON_KEYS | {"region", "emulator"},
+    "embedded": _COMMON_KEYS | {"region", "emulator", "transport"},
     "endpoint": _COMMON_KEYS | {"endpoint_url", "region", "access_key_id", "secret_access_key"},
     # endpoint_url is allowed for aws so that VPC or FIPS endpoints can be named.
     "aws": _COMMON_KEYS | {"region", "profile", "endpoint_url"},
@@ -90,6 +94,7 @@ class Target:
                                         hash=False)
     # Only for embedded targets; None means the emulator's default ``Behaviour()``.
     behaviour: Behaviour | None = field(default=None, hash=False)
+    transport: Transport = "in-process"  # embedded only
 
     @property
     def pinned_readings(self) -> Mapping[str, str]:
@@ -274,6 +279,13 @@ def _parse_target(name: str, table: Mapping[str, Any], base: Path, source: str) 
     def emulator(key: str, value: Any) -> Behaviour:
         return _parse_behaviour(source, key, value)
 
+    def transport(key: str, value: Any) -> str:
+        text = string(key, value)
+        if text not in TRANSPORTS:
+            raise ConfigError(f"{source}: {key}: unknown transport {text!r}"
+                              f"{_suggest(text, TRANSPORTS)}; use \"in-process\" or \"http\"")
+        return text
+
     return Target(
         name=name,
         kind=kind,
@@ -289,6 +301,7 @@ def _parse_target(name: str, table: Mapping[str, Any], base: Path, source: str) 
         expected_failures=opt("expected_failures", failures, frozenset()),
         readings=opt("readings", readings, MappingProxyType({})),
         behaviour=opt("emulator", emulator),
+        transport=opt("transport", transport, "in-process"),
     )
 
 

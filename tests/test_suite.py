@@ -106,3 +106,16 @@ def test_expected_failures_do_not_fail_the_run() -> None:
     statuses = {c.clause: c.status for c in result.clauses}
     assert statuses["AF-IGNORE-SAME"] == "expected-failure"
     assert result.verdict == "conforms"
+
+
+@pytest.mark.parametrize("deviations", [frozenset(), frozenset({"df-no-release"})],
+                         ids=["reference", "df-no-release"])
+def test_in_process_and_http_give_the_same_verdicts(deviations: frozenset[str]) -> None:
+    """The embedded target's two transports: the same clauses pass and fail, the same calls."""
+    results = [run_suite(dataclasses.replace(embedded(deviations=deviations), transport=t),
+                         profile="dev", seed=3, first_failure_only=bool(deviations))
+               for t in ("in-process", "http")]
+    statuses = [{c.clause: c.status for c in r.clauses} for r in results]
+    assert statuses[0] == statuses[1]
+    assert [f.clause for f in results[0].findings] == [f.clause for f in results[1].findings]
+    assert bool(deviations) == (results[0].verdict == "does-not-conform")
