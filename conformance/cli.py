@@ -20,13 +20,15 @@ from conformance.errors import ConfigError, SuiteError
 
 RUN_EXIT_CODES = """\
 exit codes:
-  0    the target conforms (known deviations failed as expected)
+  0    the target conforms: every clause not listed as a known deviation passed
   1    it does not conform: a clause failed that is not a known deviation
   2    usage or configuration error, found before the run started
-  3    the target could not be judged: unreachable, an operation missing,
-       transport errors beyond retries, or the call budget spent
-  4    no clause failed, but a known deviation passes now: remove it from the
-       target's expected_failures (1 and 3 take precedence)
+  3    the target could not be wholly judged: unreachable, an operation missing,
+       a clause blocked, partly checked or not checked, or the call budget spent
+  4    no clause failed, but the transport failed (timeouts, resets, bodies that
+       are not JSON): nothing is known against the target; run again
+  5    no clause failed, but a known deviation passes now: remove it from the
+       target's expected_failures (1, 3 and 4 take precedence)
   130  interrupted (the run still cleans up and writes its reports)"""
 
 SELFTEST_EXIT_CODES = """\

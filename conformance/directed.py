@@ -1,10 +1,15 @@
-"""The directed checks: what every run must check, not by luck.
+"""The directed checks: each clause, case by case, checked in every run, not by luck.
 
-A registry of plain functions over a fresh ``Harness``, each in a collection of
-its own, so a finding's calls are that check's only. They run before
-exploration in every profile, so each clause of the register is checked in
-every run, and a broken basic is reported under its own clause before
-exploration finds its consequences.
+A registry of plain functions over a fresh ``Harness``, keyed by clause and case.
+Each makes its own set-up in a collection of its own (``with h.setup():``) and
+then does the one thing its case is about, so a deviation in one clause never
+stops the check of another (DESIGN.md section 7). The runner judges each:
+passed, failed, blocked by the clause whose deviation spoiled the set-up, or not
+checked (an operation the target lacks). A clause has passed when all of its
+cases have.
+
+They run in the order registered: the operations every set-up uses first, so a
+deviation there is found by its own check before others lean on it.
 """
 
 from __future__ import annotations
@@ -13,29 +18,39 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from conformance import race
 from conformance.checks import FacesRequest
 from conformance.clauses import C
-from conformance.harness import UNKNOWN_PROBES, Harness
-from conformance.spec import INVALID_CASES
+from conformance.harness import Harness
+from conformance.spec import INVALID_CASES, USER_FACE_CAP
+
+Check = Callable[[Harness], None]
 
 
 @dataclass(frozen=True)
 class DirectedCheck:
-    name: str
-    clauses: tuple[C, ...]  # the clauses it is there for (it may check others on the way)
-    run: Callable[[Harness], None]
+    clause: C
+    case: str
+    run: Check
+
+    @property
+    def name(self) -> str:
+        return f"{self.clause} / {self.case}"
 
 
 DIRECTED: list[DirectedCheck] = []
 
 
-def directed(name: str, *clauses: C) -> Callable[[Callable[[Harness], None]],
-                                                  Callable[[Harness], None]]:
-    def register(run: Callable[[Harness], None]) -> Callable[[Harness], None]:
-        DIRECTED.append(DirectedCheck(name, clauses, run))
+def directed(clause: C, case: str) -> Callable[[Check], Check]:
+    def register(run: Check) -> Check:
+        DIRECTED.append(DirectedCheck(clause, case, run))
         return run
 
     return register
+
+
+def cases_of(clause: str) -> list[str]:
+    return [d.case for d in DIRECTED if d.clause == clause]
 
 
 def absent_face(n: int) -> str:
@@ -43,81 +58,423 @@ def absent_face(n: int) -> str:
     return str(uuid.UUID(int=n))
 
 
-@directed("basics", C.AF_ASSOC, C.AF_IGNORE_SAME, C.AF_DIFF_USER, C.AF_NOT_FOUND,
-          C.DF_DIFF_USER, C.DF_NOT_FOUND, C.DF_RELEASE, C.AF_SHAPE, C.AF_USER_EXISTS,
-          C.AF_COLL_EXISTS, C.DF_USER_EXISTS, C.DU_NOT_FOUND, C.CU_CONFLICT, C.DEL_OWNED,
-          C.DEL_FACES, C.DU_RELEASE)
-def basics(h: Harness) -> None:
-    """Each simple clause once, in the order a reader would check them."""
-    owner, other = h.new_user_id("basic"), h.new_user_id("basic")
-    h.add_user(owner)
-    h.add_user(other)
-    first, second = h.index_face(0), h.index_face(0)
-    absent = [absent_face(n) for n in (3, 4, 5)]
-    h.send_associate(FacesRequest(owner, [first], 0.0))
-    h.confirm_state([owner])
-    h.send_associate(FacesRequest(owner, [first, second], 0.0))
-    h.send_associate(FacesRequest(other, [first, absent[0]], 0.0))
-    h.send_disassociate(FacesRequest(other, [first, absent[1]]))
-    h.send_disassociate(FacesRequest(owner, [second]))
-    h.confirm_state([owner])
-    repeated = h.index_face(0)
-    h.send_associate(FacesRequest(other, [repeated, repeated], 0.0))
-    for kind in UNKNOWN_PROBES:
-        h.probe_unknown(kind, absent[2])
+def user_with_face(h: Harness, stem: str = "owner", person: int = 0) -> tuple[str, str]:
+    """A new user holding one new face of ``person``, settled; inside a set-up."""
+    user_id = h.new_user_id(stem)
+    h.add_user(user_id)
+    face_id = h.index_face(person)
+    h.send_associate(FacesRequest(user_id, [face_id], 0.0))
+    h.confirm_state([user_id])
+    return user_id, face_id
+
+
+def new_user(h: Harness, stem: str = "user") -> str:
+    user_id = h.new_user_id(stem)
+    h.add_user(user_id)
+    return user_id
+
+
+# --- what every set-up stands on ---------------------------------------------------------
+
+
+@directed(C.SCHEMA, "IndexFaces of a one-face image")
+def index_one_face(h: Harness) -> None:
+    h.index_face(0)
+
+
+@directed(C.CU_CREATED, "a new user")
+def create_user(h: Harness) -> None:
+    h.add_user(h.new_user_id("new"))
+
+
+@directed(C.LIST_USERS, "unpaged")
+def list_users_unpaged(h: Harness) -> None:
+    with h.setup():
+        for _ in range(3):
+            new_user(h)
+    h.check_user_listing(None)
+
+
+@directed(C.LIST_USERS, "paged, MaxResults 1")
+def list_users_paged(h: Harness) -> None:
+    with h.setup():
+        for _ in range(3):
+            new_user(h)
+    h.check_user_listing(1)
+
+
+@directed(C.LIST_FACES, "unpaged")
+def list_faces_unpaged(h: Harness) -> None:
+    with h.setup():
+        for person in range(3):
+            h.index_face(person)
+    h.check_face_listing(None)
+
+
+@directed(C.LIST_FACES, "paged, MaxResults 1")
+def list_faces_paged(h: Harness) -> None:
+    with h.setup():
+        for person in range(3):
+            h.index_face(person)
+    h.check_face_listing(1)
+
+
+@directed(C.AF_ASSOC, "an unowned face")
+def associate_unowned(h: Harness) -> None:
+    with h.setup():
+        user_id = new_user(h)
+        face_id = h.index_face(0)
+    h.send_associate(FacesRequest(user_id, [face_id], 0.0))
+    h.verify_user(user_id, C.AF_ASSOC, [face_id])
+
+
+@directed(C.LIST_FACES, "UserId filter")
+def list_faces_of_a_user(h: Harness) -> None:
+    with h.setup():
+        owner, _ = user_with_face(h)
+        h.index_face(1)
+    h.check_user_faces(owner, None)
+    h.check_face_listing(None)
+
+
+@directed(C.AF_SHAPE, "faces of every kind in one request")
+def associate_mixed(h: Harness) -> None:
+    with h.setup():
+        owner, own = user_with_face(h)
+        _other, others = user_with_face(h, "other")
+        candidate = h.index_face(0)
+    h.send_associate(FacesRequest(owner, [own, others, candidate, absent_face(7)], 0.0))
+
+
+@directed(C.AF_SHAPE, "a FaceId repeated")
+def associate_repeated(h: Harness) -> None:
+    with h.setup():
+        user_id = new_user(h)
+        face_id = h.index_face(0)
+    h.send_associate(FacesRequest(user_id, [face_id, face_id], 0.0))
+
+
+@directed(C.AF_STATUS, "a user that changed settles")
+def status_settles(h: Harness) -> None:
+    with h.setup():
+        user_id = new_user(h)
+        face_id = h.index_face(0)
+    h.send_associate(FacesRequest(user_id, [face_id], 0.0))
+    h.settle([user_id], C.AF_STATUS)
+    h.check_user_listing(None)
+
+
+@directed(C.DF_RELEASE, "the user's own face")
+def disassociate_own(h: Harness) -> None:
+    with h.setup():
+        owner, face_id = user_with_face(h)
+    h.send_disassociate(FacesRequest(owner, [face_id]))
+    h.verify_user(owner, C.DF_RELEASE, [face_id])
+
+
+@directed(C.DF_SHAPE, "faces of every kind in one request")
+def disassociate_mixed(h: Harness) -> None:
+    with h.setup():
+        owner, own = user_with_face(h)
+        _other, others = user_with_face(h, "other")
+        unowned = h.index_face(0)
+    h.send_disassociate(FacesRequest(owner, [own, others, unowned, absent_face(8)]))
+
+
+# --- AssociateFaces --------------------------------------------------------------------
+
+
+@directed(C.AF_IGNORE_SAME, "a face the user holds")
+def associate_own_again(h: Harness) -> None:
+    with h.setup():
+        owner, face_id = user_with_face(h)
+    h.send_associate(FacesRequest(owner, [face_id], 0.0))
+    h.verify_user(owner, C.AF_IGNORE_SAME, [face_id])
+
+
+@directed(C.AF_DIFF_USER, "a face another user holds")
+def associate_others(h: Harness) -> None:
+    with h.setup():
+        owner, face_id = user_with_face(h)
+        other = new_user(h, "other")
+    h.send_associate(FacesRequest(other, [face_id], 0.0))
+    h.verify_user(owner, C.AF_DIFF_USER, [face_id])
+    h.verify_user(other, C.AF_DIFF_USER, [face_id])
+
+
+@directed(C.AF_NOT_FOUND, "a FaceId not in the collection")
+def associate_absent(h: Harness) -> None:
+    with h.setup():
+        user_id = new_user(h)
+    h.send_associate(FacesRequest(user_id, [absent_face(3)], 0.0))
+    h.verify_user(user_id, C.AF_NOT_FOUND, [absent_face(3)])
+
+
+@directed(C.AF_USER_EXISTS, "an unknown UserId")
+def associate_unknown_user(h: Harness) -> None:
+    with h.setup():
+        h.index_face(0)
+    h.probe_unknown("associate", absent_face(4))
+
+
+@directed(C.AF_COLL_EXISTS, "an unknown collection")
+def associate_unknown_collection(h: Harness) -> None:
+    h.probe_unknown("collection", absent_face(4))
+
+
+@directed(C.AF_THRESHOLD, "a face of another person at 100, then below its Confidence")
+def threshold_pair(h: Harness) -> None:
+    with h.setup():
+        user_id, _ = user_with_face(h, "pair", person=0)
+        face_id = h.index_face(1)
+    h.send_associate(FacesRequest(user_id, [face_id], 100.0))
+    known = h.model.confidence(user_id, face_id)
+    if h.model.classify(user_id, face_id) == "candidate" and known and known.exact:
+        h.settle([user_id], C.AF_THRESHOLD)
+        h.send_associate(FacesRequest(user_id, [face_id], max(0.0, known.exact - 1)))
+    h.verify_user(user_id, C.AF_THRESHOLD, [face_id])
+
+
+@directed(C.AF_THRESHOLD, "a user with no face: no threshold")
+def threshold_first_face(h: Harness) -> None:
+    with h.setup():
+        user_id = new_user(h)
+        face_id = h.index_face(2)
+    h.send_associate(FacesRequest(user_id, [face_id], 100.0))
+    h.verify_user(user_id, C.AF_THRESHOLD, [face_id])
+
+
+@directed(C.AF_THRESHOLD_DEFAULT, "omitted: 75")
+def threshold_default(h: Harness) -> None:
+    """Every pair of persons: refused at 100 with Confidence c, then sent with no threshold,
+    it must be taken when c >= 75 and refused when c < 75."""
+    for second in range(1, min(h.ctx.images.persons, 4)):
+        with h.setup():
+            user_id, _ = user_with_face(h, "pair", person=0)
+            face_id = h.index_face(second)
+            h.send_associate(FacesRequest(user_id, [face_id], 100.0))
+            h.settle([user_id])
+        h.send_associate(FacesRequest(user_id, [face_id]))
+        h.verify_user(user_id, C.AF_THRESHOLD_DEFAULT, [face_id])
+
+
+def _invalid_cases(member: str, *values: object) -> Check:
+    def run(h: Harness) -> None:
+        with h.setup():
+            user_id = new_user(h, "invalid")
+        for case in INVALID_CASES:
+            if case.member == member and (not values or case.value in values):
+                h.send_invalid(user_id, case)
+
+    return run
+
+
+directed(C.AF_THRESHOLD_RANGE, "below 0")(_invalid_cases("UserMatchThreshold", -1.0, -0.001))
+directed(C.AF_THRESHOLD_RANGE, "above 100")(
+    _invalid_cases("UserMatchThreshold", 100.001, 101.0, 1000.0))
+directed(C.AF_CAP_REQUEST, "no FaceIds")(_invalid_cases("FaceIds", 0))
+directed(C.AF_CAP_REQUEST, "101 FaceIds")(_invalid_cases("FaceIds", 101))
+for _member in ("FaceId", "UserId", "ClientRequestToken", "CollectionId"):
+    directed(C.AF_INPUT, f"malformed {_member}")(_invalid_cases(_member))
+
+
+def _cap(fill_to: int, then_add: int) -> Check:
+    def run(h: Harness) -> None:
+        with h.setup():
+            user_id, _ = user_with_face(h, "cap")
+            h.associate_new_faces(user_id, 0, fill_to - 1)
+            h.confirm_state([user_id])
+        h.fill_user(user_id, fill_to, then_add)
+
+    return run
+
+
+directed(C.AF_CAP_USER, "a request crossing 100 from 98")(_cap(USER_FACE_CAP - 2, 3))
+directed(C.AF_CAP_USER, "a user at 99")(_cap(USER_FACE_CAP - 1, 2))
+directed(C.AF_CAP_USER, "a user at 100")(_cap(USER_FACE_CAP, 1))
+
+
+# --- DisassociateFaces ---------------------------------------------------------------------
+
+
+@directed(C.DF_DIFF_USER, "a face another user holds")
+def disassociate_others(h: Harness) -> None:
+    with h.setup():
+        owner, face_id = user_with_face(h)
+        other = new_user(h, "other")
+    h.send_disassociate(FacesRequest(other, [face_id]))
+    h.verify_user(owner, C.DF_DIFF_USER, [face_id])
+
+
+@directed(C.DF_NOT_FOUND, "a FaceId not in the collection")
+def disassociate_absent(h: Harness) -> None:
+    with h.setup():
+        owner, _ = user_with_face(h)
+    h.send_disassociate(FacesRequest(owner, [absent_face(5)]))
+    h.verify_user(owner, C.DF_NOT_FOUND, [absent_face(5)])
+
+
+@directed(C.DF_USER_EXISTS, "an unknown UserId")
+def disassociate_unknown_user(h: Harness) -> None:
+    h.probe_unknown("disassociate", absent_face(6))
+
+
+# --- users ---------------------------------------------------------------------------------
+
+
+@directed(C.CU_CONFLICT, "an existing UserId")
+def create_existing(h: Harness) -> None:
+    with h.setup():
+        owner, _ = user_with_face(h)
     h.create_again(owner)
-    h.remove_faces([first, second, absent[2]])
+
+
+@directed(C.DU_NOT_FOUND, "an unknown UserId")
+def delete_unknown_user(h: Harness) -> None:
+    h.probe_unknown("delete", absent_face(6))
+
+
+@directed(C.DU_RELEASE, "a user holding a face, which then joins another user")
+def delete_user_with_face(h: Harness) -> None:
+    with h.setup():
+        owner, face_id = user_with_face(h)
+        other = new_user(h, "other")
     h.remove_user(owner)
+    h.send_associate(FacesRequest(other, [face_id], 0.0))
+    h.verify_user(other, C.DU_RELEASE, [face_id])
 
 
-@directed("cap", C.AF_CAP_USER)
-def cap(h: Harness) -> None:
-    """The cap: a request that would cross 100 from 98, then a user at 99 and at 100."""
-    user_id = h.new_user_id("cap")
-    h.add_user(user_id)
-    h.fill_user(user_id, 98, 3)
-    h.fill_user(user_id, 99, 2)
-    h.fill_user(user_id, 100, 1)
+# --- DeleteFaces ---------------------------------------------------------------------------
 
 
-@directed("tokens", C.AF_TOKEN_REPLAY, C.AF_TOKEN_MISMATCH, C.AF_TOKEN_AUTO, C.DF_TOKEN_REPLAY,
-          C.DF_TOKEN_MISMATCH, C.CU_TOKEN_REPLAY, C.CU_TOKEN_MISMATCH, C.DU_TOKEN_REPLAY,
-          C.DU_TOKEN_MISMATCH)
-def tokens(h: Harness) -> None:
-    """For each of the four operations a request with a token, its replay after the state
-    changed, and the token reused with other parameters."""
-    user_id = h.new_user_id("tokens")
-    h.add_user(user_id)
+@directed(C.DEL_OWNED, "a face a user holds")
+def delete_owned(h: Harness) -> None:
+    with h.setup():
+        _owner, face_id = user_with_face(h)
+    h.remove_faces([face_id])
+
+
+@directed(C.DEL_FACES, "an unowned face")
+def delete_unowned(h: Harness) -> None:
+    with h.setup():
+        face_id = h.index_face(0)
+    h.remove_faces([face_id])
+    h.check_face_listing(None)
+
+
+@directed(C.DEL_FACES, "a FaceId not in the collection")
+def delete_absent(h: Harness) -> None:
+    with h.setup():
+        h.index_face(0)
+    h.remove_faces([absent_face(9)])
+
+
+# --- tokens --------------------------------------------------------------------------------
+
+
+def _associate_token(h: Harness) -> tuple[str, str]:
+    """A user, a face, and an AssociateFaces with a token that took it; inside a set-up."""
+    user_id = new_user(h, "tokens")
     face_id = h.index_face(0)
-    token = [h.new_token("scenario") for _ in range(4)]
-    h.send_associate(FacesRequest(user_id, [face_id], 0.0, token[0]))
-    h.send_disassociate(FacesRequest(user_id, [face_id], token=token[1]))
-    associated, disassociated = h.model.tokens[-2:]
-    h.replay(associated)  # the face was released since: it must stay released
-    h.reuse_token(associated, change_faces=True, other_face=absent_face(1))
-    again = FacesRequest(user_id, [face_id], 0.0)
-    h.send_associate(again)
-    h.replay(disassociated)  # the face is owned again: it must stay owned
-    h.reuse_token(disassociated, change_faces=True, other_face=absent_face(2))
-    # AF-TOKEN-AUTO: the same token-less request twice, with a change between, acts twice.
-    h.send_disassociate(FacesRequest(user_id, [face_id]))
-    h.send_associate(again)
-    other_user = h.new_user_id("tokens")
-    h.add_user(other_user, token[2])
-    created = h.model.tokens[-1]
-    h.replay(created)
-    h.reuse_token(created, change_faces=False, other_face="")
-    h.remove_user(other_user, token[3])
-    deleted = h.model.tokens[-1]
-    h.replay(deleted)
-    # Another user that exists: a mismatched DeleteUser must leave it alone.
-    h.reuse_token(deleted, change_faces=False, other_face="", other_user=user_id)
+    h.send_associate(FacesRequest(user_id, [face_id], 0.0, h.new_token("directed")))
+    return user_id, face_id
 
 
-@directed("invalid-input", C.AF_INPUT, C.AF_CAP_REQUEST, C.AF_THRESHOLD_RANGE)
-def invalid_input(h: Harness) -> None:
-    """Every invalid value once, each sent for an existing user."""
-    user_id = h.new_user_id("invalid")
-    h.add_user(user_id)
-    for case in INVALID_CASES:
-        h.send_invalid(user_id, case)
+@directed(C.AF_TOKEN_REPLAY, "after the face was released")
+def associate_replay(h: Harness) -> None:
+    with h.setup():
+        user_id, face_id = _associate_token(h)
+        record = h.model.tokens[-1]
+        h.send_disassociate(FacesRequest(user_id, [face_id]))
+    h.replay(record)
+
+
+@directed(C.AF_TOKEN_MISMATCH, "other FaceIds")
+def associate_mismatch_faces(h: Harness) -> None:
+    with h.setup():
+        _associate_token(h)
+    h.reuse_token(h.model.tokens[-1], change_faces=True, other_face=absent_face(1))
+
+
+@directed(C.AF_TOKEN_MISMATCH, "another threshold")
+def associate_mismatch_threshold(h: Harness) -> None:
+    with h.setup():
+        _associate_token(h)
+    h.reuse_token(h.model.tokens[-1], change_faces=False, other_face="")
+
+
+@directed(C.AF_TOKEN_AUTO, "the same request twice without a token, undone between")
+def associate_twice_without_token(h: Harness) -> None:
+    with h.setup():
+        user_id = new_user(h, "tokens")
+        face_id = h.index_face(0)
+        request = FacesRequest(user_id, [face_id], 0.0)
+        h.send_associate(request)
+    h.repeat_without_token(request)
+
+
+@directed(C.DF_TOKEN_REPLAY, "after the face came back")
+def disassociate_replay(h: Harness) -> None:
+    with h.setup():
+        user_id, face_id = user_with_face(h, "tokens")
+        h.send_disassociate(FacesRequest(user_id, [face_id], token=h.new_token("directed")))
+        record = h.model.tokens[-1]
+        h.send_associate(FacesRequest(user_id, [face_id], 0.0))
+    h.replay(record)
+
+
+@directed(C.DF_TOKEN_MISMATCH, "other FaceIds")
+def disassociate_mismatch(h: Harness) -> None:
+    with h.setup():
+        user_id, face_id = user_with_face(h, "tokens")
+        h.send_disassociate(FacesRequest(user_id, [face_id], token=h.new_token("directed")))
+        h.send_associate(FacesRequest(user_id, [face_id], 0.0))
+    h.reuse_token(h.model.tokens[-1], change_faces=True, other_face=absent_face(2))
+
+
+@directed(C.CU_TOKEN_REPLAY, "the same CreateUser again")
+def create_replay(h: Harness) -> None:
+    with h.setup():
+        h.add_user(h.new_user_id("tokens"), h.new_token("directed"))
+    h.replay(h.model.tokens[-1])
+
+
+@directed(C.CU_TOKEN_MISMATCH, "another UserId")
+def create_mismatch(h: Harness) -> None:
+    with h.setup():
+        h.add_user(h.new_user_id("tokens"), h.new_token("directed"))
+    h.reuse_token(h.model.tokens[-1], change_faces=False, other_face="")
+
+
+@directed(C.DU_TOKEN_REPLAY, "the same DeleteUser again")
+def delete_replay(h: Harness) -> None:
+    with h.setup():
+        user_id = new_user(h, "tokens")
+        h.remove_user(user_id, h.new_token("directed"))
+    h.replay(h.model.tokens[-1])
+
+
+@directed(C.DU_TOKEN_MISMATCH, "another, existing UserId")
+def delete_mismatch(h: Harness) -> None:
+    with h.setup():
+        keep = new_user(h, "keep")
+        user_id = new_user(h, "tokens")
+        h.remove_user(user_id, h.new_token("directed"))
+    h.reuse_token(h.model.tokens[-1], change_faces=False, other_face="", other_user=keep)
+
+
+# --- concurrency -------------------------------------------------------------------------
+
+
+@directed(C.CONC, "one face sent to two users at once")
+def race_one_face(h: Harness) -> None:
+    with h.setup():
+        first, second = new_user(h), new_user(h)
+    race.race_for_one_face(h, first, second, 0)
+
+
+@directed(C.CONC, "two requests at once for a user at 98")
+def race_cap(h: Harness) -> None:
+    with h.setup():
+        user_id, _ = user_with_face(h, "race")
+    race.race_to_the_cap(h, user_id)

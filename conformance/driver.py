@@ -42,6 +42,15 @@ UNSUPPORTED_STATUSES = frozenset({404, 405, 501})
 THROTTLING_CODES = frozenset({"ThrottlingException", "ProvisionedThroughputExceededException"})
 
 
+class OperationMissing(Exception):
+    """The target does not implement ``operation``: the checks that need it cannot run."""
+
+    def __init__(self, operation: str, answer: str) -> None:
+        super().__init__(f"{operation} not implemented ({answer})")
+        self.operation = operation
+        self.answer = answer
+
+
 class RunAborted(BaseException):
     """Stops a run at once. A BaseException so Hypothesis does not try to shrink it."""
 
@@ -90,6 +99,8 @@ class Driver:
         self.calls: Counter[str] = Counter()
         self.log: list[CallLogEntry] = []
         self.cleanup_errors: list[str] = []
+        # operation -> how the target said it does not have it
+        self.missing: dict[str, str] = {}
         self._lock = threading.Lock()
         self._raw = threading.local()
         for client in (checked_client, raw_client):
@@ -213,17 +224,25 @@ class Driver:
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
         self._count_retries(exc.response)
         if code in UNSUPPORTED_CODES or status in UNSUPPORTED_STATUSES:
-            raise RunAborted(TargetUnsupported(
-                f"the target does not implement {operation} ({code or 'HTTP ' + str(status)})"))
+            answer = code or f"HTTP {status}"
+            with self._lock:
+                self.missing.setdefault(operation, answer)
+            if operation in ("CreateCollection", "DeleteCollection"):
+                raise RunAborted(TargetUnsupported(
+                    f"the target does not implement {operation} ({answer}): nothing can be "
+                    f"checked without a collection of the suite's own"))
+            raise OperationMissing(operation, answer)
         if code in THROTTLING_CODES:
             with self._lock:
                 self.calls["throttled"] += 1
             raise RunAborted(TransportError(
                 f"{operation}: still throttled ({code}) after the client's retries"))
+        # A 5xx that outlasted the retries is the target's answer to this request: the
+        # clause being checked judges it (the other requests keep being answered).
+        message = str(error.get("Message", ""))
         if status >= 500:
-            raise RunAborted(TransportError(
-                f"{operation}: the target failed with HTTP {status} {code} after retries"))
-        return Outcome(operation, params, None, code, str(error.get("Message", "")), status)
+            message = f"HTTP {status} after the client's retries: {message}"
+        return Outcome(operation, params, None, code or f"HTTP{status}", message, status)
 
 
 def _describe_params(params: dict[str, Any], note: dict[str, Any] | None) -> dict[str, Any]:

@@ -16,7 +16,10 @@ from conformance.clauses import CLAUSES
 EXIT_CONFORMS = 0
 EXIT_FAILURES = 1
 EXIT_USAGE = 2
-EXIT_TARGET = 3
+EXIT_TARGET = 3  # the target could not be (wholly) judged
+EXIT_TRANSPORT = 4  # no finding, but the transport failed (timeouts, resets, not JSON)
+EXIT_STALE_DEVIATION = 5  # no finding, but a known deviation no longer shows
+EXIT_INTERRUPTED = 130
 
 
 class Failure(AssertionError):

@@ -241,7 +241,8 @@ class ConformanceMachine(RuleBasedStateMachine):
         self.h.send_invalid(self.draw_user(data),
                             data.draw(st.sampled_from(INVALID_CASES), label="broken"))
 
-    @precondition(lambda self: self.ctx.concurrency and len(self.h.model.users) >= 2)
+    @precondition(lambda self: self.ctx.concurrency and len(self.h.model.users) >= 2
+                  and race.judged(self.h, "one-face"))
     @rule(data=st.data())
     def race_for_one_face(self, data: st.DataObject) -> None:
         first, second = data.draw(st.lists(st.sampled_from(self.h.user_ids()), min_size=2,
@@ -250,7 +251,7 @@ class ConformanceMachine(RuleBasedStateMachine):
                                data.draw(st.integers(0, self.ctx.images.persons - 1)))
 
     @precondition(lambda self: self.ctx.concurrency and self.h.model.users
-                  and "race" not in self.heavy_rules_run)
+                  and "race" not in self.heavy_rules_run and race.judged(self.h, "cap"))
     @rule(data=st.data())
     def race_to_the_cap(self, data: st.DataObject) -> None:
         self.heavy_rules_run.add("race")

@@ -175,6 +175,27 @@ class CollectionModel:
         if face_ids:
             user.settling = True
 
+    def adopt(self, users: set[str], owners: dict[str, str | None]) -> bool:
+        """Take the target's state as the model's, after a known deviation may have moved it
+        (``owners``: every face of the collection and its owner). True when it differed."""
+        before = (set(self.users), {f: face.owner for f, face in self.faces.items()})
+        for user_id in [u for u in self.users if u not in users]:
+            del self.users[user_id]
+        for user_id in users - set(self.users):
+            self.users[user_id] = User(user_id, settling=True)
+        for face_id in [f for f in self.faces if f not in owners]:
+            del self.faces[face_id]
+            self.gone_faces[face_id] = None
+        for user in self.users.values():
+            user.faces = {f for f, owner in owners.items() if owner == user.user_id}
+            user.had_face = user.had_face or bool(user.faces)
+            user.settling = True  # its status may lag behind what just happened
+        for face_id, owner in owners.items():
+            face = self.faces.get(face_id)
+            if face is not None:
+                face.owner = owner if owner in self.users else None
+        return before != (set(self.users), {f: face.owner for f, face in self.faces.items()})
+
     def delete_faces(self, face_ids: list[str]) -> None:
         for face_id in face_ids:
             del self.faces[face_id]

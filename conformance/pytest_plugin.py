@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from conformance.errors import SuiteError
-from conformance.results import RunResult
+from conformance.results import UNJUDGED, RunResult
 
 _RESULT_KEY = pytest.StashKey[RunResult]()
 _TARGET_KEY = pytest.StashKey[Any]()  # the resolved conformance.targets.Target
@@ -137,8 +137,8 @@ class ClauseItem(pytest.Item):
                                                     for e in result.errors))
             return
         status = next(c for c in result.clauses if c.clause == self.clause)
-        if status.status == "not-checked":
-            pytest.skip(f"not checked: {status.reason}")
+        if status.status in UNJUDGED:
+            pytest.skip(f"{status.status.replace('-', ' ')}: {status.reason}")
         if status.status == "expected-failure":
             pytest.xfail(status.reason)
         if status.status == "unexpected-pass":

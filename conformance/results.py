@@ -9,8 +9,18 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-ClauseStatus = Literal["passed", "failed", "not-checked", "expected-failure", "unexpected-pass"]
-Verdict = Literal["conforms", "does-not-conform", "error"]
+# DESIGN.md section 7. "blocked": the set-up deviated under another clause (the reason
+# names it); "partly-checked": some cases held, others were never reached; "not-checked":
+# no case could run (the reason says why). A known deviation (expected_failures) that
+# failed is "expected-failure", one that held is "unexpected-pass".
+ClauseStatus = Literal["passed", "failed", "blocked", "partly-checked", "not-checked",
+                       "expected-failure", "unexpected-pass"]
+STATUSES: tuple[ClauseStatus, ...] = ("passed", "failed", "blocked", "partly-checked",
+                                      "not-checked", "expected-failure", "unexpected-pass")
+# The statuses of a clause that was not (wholly) judged.
+UNJUDGED: frozenset[str] = frozenset({"blocked", "partly-checked", "not-checked"})
+# "incomplete": nothing failed, but some clause was not wholly judged (DESIGN.md section 7).
+Verdict = Literal["conforms", "does-not-conform", "incomplete", "error"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +37,11 @@ class FindingRecord:
     reproducer: str
     seed: int
     replay_command: str
+    # The directed case that found it, or "explored" for the state machine.
+    case: str = "explored"
+    # The message with run-specific ids replaced: with clause and case, the finding's
+    # identity, the same in two runs of one target (``conformance diff`` matches on it).
+    identity: str = ""
 
 
 @dataclass(frozen=True)
@@ -36,13 +51,20 @@ class ClauseResult:
     status: ClauseStatus
     checks: int  # how many times a check of this clause held or failed
     reason: str = ""  # why not checked, or why a failure was expected
+    # case -> "passed", "failed", "blocked by X", "not checked: why", "not reached"
+    cases: dict[str, str] = field(default_factory=dict)
+
+
+# Kinds of SuiteErrorRecord that tell, but did not stop the run from judging what it judged.
+NOTICE_KINDS = frozenset({"cleanup", "skipped"})
 
 
 @dataclass(frozen=True)
 class SuiteErrorRecord:
     """An error of the suite or of the transport: says nothing about conformance."""
 
-    kind: str  # "transport", "budget", "suite", "interrupted", "cleanup"
+    # "transport", "budget", "suite", "interrupted", "cleanup", "skipped" (a phase left out)
+    kind: str
     message: str
     detail: str = ""  # a traceback, for an internal error of the suite
 
@@ -67,6 +89,10 @@ class RunResult:
     calls: dict[str, int]  # operation -> calls sent, plus "retries" and "throttled"
     examples: int  # Hypothesis test cases run
     versions: dict[str, str] = field(default_factory=dict)  # suite, botocore, hypothesis, model
+    # clause -> failures of a clause already reported, met again elsewhere (not findings)
+    knock_ons: dict[str, int] = field(default_factory=dict)
+    # operation -> how the target said it does not implement it
+    missing_operations: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -80,8 +106,7 @@ class RunResult:
         return cls(**data)
 
     def counts(self) -> dict[str, int]:
-        out = {s: 0 for s in ("passed", "failed", "not-checked", "expected-failure",
-                              "unexpected-pass")}
+        out: dict[str, int] = dict.fromkeys(STATUSES, 0)
         for c in self.clauses:
             out[c.status] += 1
         return out

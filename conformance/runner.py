@@ -7,12 +7,13 @@ what it learned, also when it is interrupted or the target goes away.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import random
 import secrets
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -21,25 +22,25 @@ from typing import Any
 import botocore
 import hypothesis
 from hypothesis import HealthCheck, Phase, Verbosity, settings
+from hypothesis.internal.conjecture import engine
 from hypothesis.reporting import with_reporter
 from hypothesis.stateful import run_state_machine_as_test
 
-from conformance import reproducer
+from conformance import reproducer, verdicts
 from conformance.clauses import CLAUSES
-from conformance.directed import DIRECTED
-from conformance.driver import Driver, RunAborted
+from conformance.directed import DIRECTED, DirectedCheck, cases_of
+from conformance.driver import Driver, OperationMissing, RunAborted
 from conformance.errors import Failure
 from conformance.harness import Harness, RunContext
+from conformance.harness.observe import SetupDeviated
 from conformance.kinds import connect
 from conformance.ledger import Ledger
 from conformance.machine import machine_for
 from conformance.results import (
-    ClauseResult,
-    ClauseStatus,
+    NOTICE_KINDS,
     FindingRecord,
     RunResult,
     SuiteErrorRecord,
-    Verdict,
 )
 from conformance.targets import Target
 
@@ -50,12 +51,15 @@ class Profile:
     examples: int  # Hypothesis test cases, each a fresh collection
     steps: int  # rules per test case at most
     description: str
+    # Shrinking a new finding stops after this long: a failing run ends within a small
+    # multiple of a passing one, and the finding keeps the shortest sequence found by then.
+    shrink_seconds: int = 30
 
 
 PROFILES = {p.name: p for p in (
-    Profile("dev", 12, 20, "quick look while developing"),
-    Profile("ci", 60, 40, "the CI gate: thorough but bounded"),
-    Profile("nightly", 300, 60, "long exploration for scheduled runs"),
+    Profile("dev", 12, 20, "quick look while developing", shrink_seconds=20),
+    Profile("ci", 60, 40, "the CI gate: thorough but bounded", shrink_seconds=60),
+    Profile("nightly", 300, 60, "long exploration for scheduled runs", shrink_seconds=300),
 )}
 
 Progress = Callable[[str], None]
@@ -64,7 +68,7 @@ Progress = Callable[[str], None]
 def run_suite(target: Target, *, profile: str = "dev", seed: int | None = None,
               progress: Progress = lambda _: None, first_failure_only: bool = False,
               targets_file: Path | None = None) -> RunResult:
-    """Run the suite against ``target``.
+    """Run the suite against ``target``: every directed check, then exploration.
 
     ``first_failure_only`` stops at the first failure without shrinking it: the
     self-test uses it to learn quickly whether, and after how many calls, a mutant
@@ -77,13 +81,11 @@ def run_suite(target: Target, *, profile: str = "dev", seed: int | None = None,
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{target.name}-{seed}"
     clock = time.monotonic()
     ledger = Ledger(pinned=target.pinned_readings)
-    findings: list[FindingRecord] = []
+    phases: _Phases | None = None
     errors: list[SuiteErrorRecord] = []
     driver: Driver | None = None
-    examples = 0
     answered = False  # before the target has answered once, an error ends the run with no report
     with connect(target) as connection:
-        endpoint_url = connection.endpoint_url
         try:
             clients = connection.clients
             driver = Driver(clients.checked, clients.raw,
@@ -95,15 +97,12 @@ def run_suite(target: Target, *, profile: str = "dev", seed: int | None = None,
             _preflight(driver)
             answered = True
             progress(f"target {target.name} answers; running profile {chosen.name} "
-                     f"({chosen.examples} test cases), seed {seed}")
-            findings += _directed_scenarios(ctx, target, endpoint_url, first_failure_only)
-            if findings and first_failure_only:
-                raise _StopEarly
-            found, examples = _explore(ctx, chosen, seed, target, endpoint_url, progress,
-                                       first_failure_only)
-            findings += found
-        except _StopEarly:
-            pass
+                     f"({len(DIRECTED)} directed checks, then {chosen.examples} test cases), "
+                     f"seed {seed}")
+            phases = _Phases(ctx, target, connection.endpoint_url, progress, first_failure_only)
+            phases.directed()
+            if not (phases.findings and first_failure_only):
+                phases.explore(chosen, seed)
         except RunAborted as aborted:
             if not answered:
                 raise aborted.error from None
@@ -114,29 +113,32 @@ def run_suite(target: Target, *, profile: str = "dev", seed: int | None = None,
         except Exception as exc:  # a bug of the suite: reported as such, never as a finding
             if not answered:
                 raise
-            errors.append(SuiteErrorRecord(
-                "suite", f"internal error of the suite: {type(exc).__name__}: "
-                f"{str(exc).splitlines()[0] if str(exc) else ''}",
-                traceback.format_exc()))
+            errors.append(_suite_error(exc))
         finally:
             if driver is not None:
                 errors += [SuiteErrorRecord("cleanup", e)
                            for e in driver.cleanup_errors + driver.cleanup()]
-    clauses = _clause_results(ledger, findings, target, errors)
-    verdict: Verdict = ("does-not-conform" if any(c.status == "failed" for c in clauses) else
-                        "error" if any(e.kind != "cleanup" for e in errors) else "conforms")
+    findings = verdicts.unique(phases.findings if phases else [])
+    errors += phases.errors if phases else []
+    stopped = next((e.message for e in errors if e.kind not in NOTICE_KINDS), "")
+    clauses = verdicts.clause_results(
+        {c: cases_of(c) for c in CLAUSES}, phases.case_outcomes if phases else {}, findings,
+        ledger.checks, target.expected_failures, stopped)
     return RunResult(
         run_id=run_id,
-        target={"name": target.name, "kind": target.kind, "endpoint_url": target.endpoint_url},
+        target={k: v for k, v in (("name", target.name), ("kind", target.kind),
+                                  ("endpoint_url", target.endpoint_url)) if v is not None},
         profile=chosen.name, strictness=target.strictness, seed=seed,
         started=started.isoformat(timespec="seconds"),
         duration_seconds=round(time.monotonic() - clock, 2),
-        verdict=verdict, clauses=clauses,
+        verdict=verdicts.verdict(clauses, errors, target.expected_failures), clauses=clauses,
         findings=findings, errors=errors,
         behaviour_profile={a: dict(r) for a, r in sorted(ledger.readings.items())},
         hard_states=dict(sorted(ledger.hard_states.items())),
         calls=dict(sorted(driver.calls.items())) if driver else {},
-        examples=examples, versions=_versions())
+        examples=phases.examples if phases else 0, versions=_versions(),
+        knock_ons=dict(sorted(ledger.knock_ons.items())),
+        missing_operations=dict(sorted(driver.missing.items())) if driver else {})
 
 
 def _preflight(driver: Driver) -> None:
@@ -148,70 +150,144 @@ def _preflight(driver: Driver) -> None:
         driver.cleanup_errors.append(error)
 
 
-def _directed_scenarios(ctx: RunContext, target: Target, endpoint_url: str | None,
-                        first_failure_only: bool) -> list[FindingRecord]:
-    """What every run must check, not by luck: each simple clause, the cap from 98, 99 and
-    100, each token clause, each invalid value. Each scenario has a collection of its own,
-    so a finding's calls are that scenario's only."""
-    findings = []
-    for check in DIRECTED:
-        harness = Harness(ctx)
-        try:
-            check.run(harness)
-            harness.check_state(1)
-        except Failure as failure:
-            findings.append(_finding(failure, ctx, target, endpoint_url, directed=True))
-            if first_failure_only:
-                break
-        finally:
-            harness.close()
-    return findings
+# How often a directed check is started again after a deviation under another clause
+# stopped it (that deviation is then a finding of its own, and known from then on).
+_RETRIES = 3
 
 
-class _StopEarly(Exception):
-    """The directed scenario already failed and the caller wants only the first failure."""
+class _Phases:
+    """The two phases of a run over one context, and what they found."""
+
+    def __init__(self, ctx: RunContext, target: Target, endpoint_url: str | None,
+                 progress: Progress, first_failure_only: bool) -> None:
+        self.ctx = ctx
+        self.target = target
+        self.endpoint_url = endpoint_url
+        self.progress = progress
+        self.first_failure_only = first_failure_only
+        self.findings: list[FindingRecord] = []
+        self.errors: list[SuiteErrorRecord] = []
+        self.case_outcomes: dict[tuple[str, str], str] = {}
+        self.examples = 0
+
+    def record(self, failure: Failure, case: str) -> None:
+        self.findings.append(_finding(failure, self.ctx, self.target, self.endpoint_url, case))
+        self.ctx.ledger.found(failure.clause)
+
+    # --- directed checks -----------------------------------------------------------------
+
+    def directed(self) -> None:
+        for n, check in enumerate(DIRECTED, 1):
+            if n % 10 == 0:
+                self.progress(f"directed checks: {n} of {len(DIRECTED)}, "
+                              f"{self.ctx.driver.calls_made()} calls so far")
+            self.case_outcomes[(check.clause, check.case)] = self.run_directed(check)
+            if self.findings and self.first_failure_only:
+                return
+
+    def run_directed(self, check: DirectedCheck) -> str:
+        """One directed check, in a collection of its own: its outcome for the clause."""
+        ledger = self.ctx.ledger
+        for _ in range(_RETRIES):
+            harness = Harness(self.ctx)
+            ledger.case = (check.clause, check.case)
+            knock_ons = sum(ledger.knock_ons.values())
+            try:
+                check.run(harness)
+                if not ledger.case_checks[(check.clause, check.case)]:
+                    return "not checked: the check never reached the clause"
+                return verdicts.PASSED
+            except Failure as failure:
+                if failure.clause == check.clause:
+                    self.record(failure, check.case)
+                    return verdicts.FAILED
+                # Another clause's deviation: its own finding. Known from now on, it no
+                # longer stops this check, which starts again from a fresh set-up.
+                self.record(failure, f"{verdicts.MET_ELSEWHERE}{check.name}")
+                if self.first_failure_only:
+                    return f"blocked by {failure.clause}"
+                blocker = failure.clause
+            except SetupDeviated as deviated:
+                return f"blocked by {', '.join(deviated.clauses)}"
+            except OperationMissing as missing:
+                return f"not checked: {missing.operation} not implemented"
+            except Exception as exc:
+                if sum(ledger.knock_ons.values()) > knock_ons:
+                    # A known deviation left data the check could not read on.
+                    return f"blocked by {', '.join(sorted(ledger.known))}"
+                self.errors.append(_suite_error(exc))
+                return "not checked: internal error of the suite (see errors)"
+            finally:
+                ledger.case = None
+                harness.close()
+        return f"blocked by {blocker}"
+
+    # --- exploration ------------------------------------------------------------------------
+
+    def explore(self, profile: Profile, seed: int) -> None:
+        if self.ctx.driver.missing:
+            self.errors.append(SuiteErrorRecord("skipped", "exploration skipped: the target "
+                               f"does not implement {', '.join(sorted(self.ctx.driver.missing))}"
+                               "; every clause was judged by its directed checks"))
+            return
+        ctx = self.ctx
+        factory = machine_for(ctx)
+        factory._hypothesis_internal_use_seed = seed
+        original_init = factory.__init__
+        failures_before = ctx.ledger.failures_raised
+
+        def counting_init(machine: Any) -> None:
+            self.examples += 1
+            if self.examples % 10 == 0:
+                shrinking = ctx.ledger.failures_raised > failures_before
+                self.progress(("shrinking new findings" if shrinking else "exploring") +
+                              f": test case {self.examples}, {ctx.driver.calls_made()} calls "
+                              "so far")
+            original_init(machine)
+
+        factory.__init__ = counting_init  # type: ignore[method-assign, assignment]
+        hypothesis_settings = settings(
+            max_examples=profile.examples, stateful_step_count=profile.steps, deadline=None,
+            database=None, derandomize=False, print_blob=False,
+            report_multiple_bugs=not self.first_failure_only,
+            suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet,
+            phases=[Phase.explicit, Phase.generate] +
+            ([] if self.first_failure_only else [Phase.shrink]),
+        )
+        failures: list[Failure] = []
+        with with_reporter(lambda _: None), _shrinking_bounded(profile.shrink_seconds):
+            try:
+                run_state_machine_as_test(factory, settings=hypothesis_settings)
+            except Failure as failure:
+                failures.append(failure)
+            except BaseExceptionGroup as group:
+                unexpected = [e for e in group.exceptions if not isinstance(e, Failure)]
+                if unexpected:
+                    raise unexpected[0] from None
+                failures += [e for e in group.exceptions if isinstance(e, Failure)]
+        for found in failures:
+            self.record(found, "explored")
 
 
-def _explore(ctx: RunContext, profile: Profile, seed: int, target: Target,
-             endpoint_url: str | None, progress: Progress, first_failure_only: bool
-             ) -> tuple[list[FindingRecord], int]:
-    factory = machine_for(ctx)
-    factory._hypothesis_internal_use_seed = seed
-    examples = 0
-    original_init = factory.__init__
+@contextlib.contextmanager
+def _shrinking_bounded(seconds: int) -> Iterator[None]:
+    """Hypothesis shrinks for up to five minutes; a run gives it ``seconds``."""
+    saved = engine.MAX_SHRINKING_SECONDS
+    engine.MAX_SHRINKING_SECONDS = seconds
+    try:
+        yield
+    finally:
+        engine.MAX_SHRINKING_SECONDS = saved
 
-    def counting_init(self: Any) -> None:
-        nonlocal examples
-        examples += 1
-        if examples % 10 == 0:
-            progress(f"test case {examples}, {ctx.driver.calls.total()} calls so far")
-        original_init(self)
 
-    factory.__init__ = counting_init  # type: ignore[method-assign]
-    hypothesis_settings = settings(
-        max_examples=profile.examples, stateful_step_count=profile.steps, deadline=None,
-        database=None, derandomize=False, print_blob=False,
-        report_multiple_bugs=not first_failure_only,
-        suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet,
-        phases=[Phase.explicit, Phase.generate] + ([] if first_failure_only else [Phase.shrink]),
-    )
-    failures: list[Failure] = []
-    with with_reporter(lambda _: None):
-        try:
-            run_state_machine_as_test(factory, settings=hypothesis_settings)
-        except Failure as failure:
-            failures.append(failure)
-        except BaseExceptionGroup as group:
-            unexpected = [e for e in group.exceptions if not isinstance(e, Failure)]
-            if unexpected:
-                raise unexpected[0] from None
-            failures += [e for e in group.exceptions if isinstance(e, Failure)]
-    findings = [_finding(f, ctx, target, endpoint_url) for f in failures]
-    return findings, examples
+def _suite_error(exc: Exception) -> SuiteErrorRecord:
+    return SuiteErrorRecord(
+        "suite", f"internal error of the suite: {type(exc).__name__}: "
+        f"{str(exc).splitlines()[0] if str(exc) else ''}", traceback.format_exc())
 
 
 def _finding(failure: Failure, ctx: RunContext, target: Target, endpoint_url: str | None,
-             directed: bool = False) -> FindingRecord:
+             case: str) -> FindingRecord:
     return FindingRecord(
         clause=failure.clause, message=failure.message,
         steps=reproducer.steps_text(failure.calls),
@@ -220,8 +296,9 @@ def _finding(failure: Failure, ctx: RunContext, target: Target, endpoint_url: st
                                      region=target.region, clause=failure.clause,
                                      message=failure.message),
         seed=ctx.seed,
-        replay_command=ctx.replay + ("  # found by the directed scenarios, which run first"
-                                     if directed else ""),
+        replay_command=ctx.replay + ("" if case == "explored" else
+                                     "  # a directed check, which runs first"),
+        case=case, identity=verdicts.identity(failure.message),
     )
 
 
@@ -237,32 +314,9 @@ def _replay_command(target: Target, targets_file: Path | None, profile: Profile,
 
 def _error_kind(aborted: RunAborted) -> str:
     name = type(aborted.error).__name__
-    return {"BudgetExhausted": "budget", "SafetyViolation": "suite"}.get(name, "transport")
-
-
-def _clause_results(ledger: Ledger, findings: list[FindingRecord], target: Target,
-                    errors: list[SuiteErrorRecord]) -> list[ClauseResult]:
-    failed = {f.clause for f in findings}
-    stopped = next((e.message for e in errors if e.kind != "cleanup"), "")
-    results = []
-    for clause in CLAUSES.values():
-        status: ClauseStatus
-        reason = ""
-        if clause.id in failed:
-            status = "failed"
-        elif ledger.checks[clause.id]:
-            status = "passed"
-        else:
-            status = "not-checked"
-            reason = (
-                f"the run stopped before reaching it: {stopped}" if stopped else
-                "no test case reached a state where it applies; try a longer profile")
-        if clause.id in target.expected_failures and status in ("failed", "passed"):
-            reason = "listed in expected_failures of the target"
-            status = "expected-failure" if status == "failed" else "unexpected-pass"
-        results.append(ClauseResult(clause.id, clause.text, status, ledger.checks[clause.id],
-                                    reason))
-    return results
+    return {"BudgetExhausted": "budget", "SafetyViolation": "suite",
+            "TargetUnreachable": "unreachable", "TargetUnsupported": "unsupported"
+            }.get(name, "transport")
 
 
 def _versions() -> dict[str, str]:

@@ -12,7 +12,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from conformance.driver import Driver, RunAborted
+from conformance.driver import Driver, OperationMissing, RunAborted
 from conformance.emulator.backend import UnknownOperationException
 from conformance.emulator.behaviour import Behaviour
 from conformance.emulator.server import EmulatorServer
@@ -239,6 +239,35 @@ def test_unknown_operation_aborts_with_target_unsupported(
         "CreateCollection", {"CollectionId": PREFIX + "c0"}))
     assert "CreateCollection" in str(aborted.error)
     assert driver.log == []
+
+
+def test_another_missing_operation_is_named_and_the_run_goes_on(
+        server: EmulatorServer, make_driver: Callable[..., Driver], served: Served) -> None:
+    real = server.backend.handle
+
+    def no_disassociate(operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        if operation == "DisassociateFaces":
+            raise UnknownOperationException(f"operation {operation!r} is not supported")
+        return real(operation, request)
+
+    server.backend.handle = no_disassociate  # type: ignore[method-assign]
+    driver = make_driver()
+    driver.create_collection(PREFIX + "c0")
+    with pytest.raises(OperationMissing) as missing:
+        driver.call("DisassociateFaces", {"CollectionId": PREFIX + "c0", "UserId": "u",
+                                          "FaceIds": ["11111111-2222-3333-4444-555555555555"]})
+    assert missing.value.operation == "DisassociateFaces"
+    assert driver.missing == {"DisassociateFaces": "UnknownOperationException"}
+    assert driver.call("ListUsers", {"CollectionId": PREFIX + "c0"}).ok
+
+
+def test_a_persistent_server_error_is_an_answer_for_the_clause_to_judge(
+        server: EmulatorServer, make_driver: Callable[..., Driver]) -> None:
+    server.reset(Behaviour(fault_every=1))
+    driver = make_driver()
+    outcome = driver.call("ListUsers", {"CollectionId": PREFIX + "c0"})
+    assert outcome.error == "InternalServerError" and outcome.http_status == 500
+    assert "after the client's retries" in outcome.message
 
 
 def test_throttling_is_absorbed_by_the_clients_retries(

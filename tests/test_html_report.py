@@ -122,7 +122,7 @@ def test_html_profile_errors_and_stale_deviation() -> None:
     rows = {row[0]: row for row in page.clause_rows}
     assert rows["AF-STATUS"][2] == "unexpected pass"
     assert "passes now: remove from expected_failures" in rows["AF-STATUS"][4]
-    assert "exit 4" in text
+    assert "exit 5" in text
     assert "not conformance findings" in text
     assert "could not delete &lt;collection&gt; c0" in text
     for amb in AMBIGUITIES.values():
@@ -167,7 +167,7 @@ def test_markdown_of_a_big_failure_stays_short() -> None:
 
 def test_exit_code_precedence() -> None:
     stale = {"AF-STATUS": ("unexpected-pass", "")}
-    assert exit_code(_result(clauses=_clauses(stale))) == 4
+    assert exit_code(_result(clauses=_clauses(stale))) == 5
     assert exit_code(_result(verdict="does-not-conform",
                              clauses=_clauses({**stale, "AF-CAP-USER": ("failed", "")}))) == 1
     assert exit_code(_result(verdict="error", clauses=_clauses(stale))) == 3

@@ -122,7 +122,7 @@ def errored() -> RunResult:
         verdict="error",
         clauses=_clauses({c: ("not-checked", "the run stopped before it was checked")
                           for c in ("AF-CAP-USER", "CONC", "LIST-USERS")}),
-        errors=[SuiteErrorRecord("transport", "connection refused: http://127.0.0.1:4566\n"
+        errors=[SuiteErrorRecord("unreachable", "connection refused: http://127.0.0.1:4566\n"
                                  "after 5 retries"),
                 SuiteErrorRecord("cleanup", "could not delete collection conf-run-c0 \x1b[0m")],
     )
@@ -174,7 +174,7 @@ def test_junit_conforming_counts(conforming: RunResult) -> None:
     assert _case(suite, "LIST-FACES").get("classname") == "LIST"
     skipped = _case(suite, "CONC").find("skipped")
     assert skipped is not None
-    assert skipped.get("message") == "target kind embedded runs single-threaded"
+    assert skipped.get("message") == "not checked: target kind embedded runs single-threaded"
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}
     assert props["seed"] == "1234"
     assert props["reading.AMB-CAP"] == "exception=3"
@@ -204,9 +204,9 @@ def test_junit_errors_are_one_extra_case_and_xml_stays_valid(errored: RunResult)
     (case,) = [c for c in suite.findall("testcase") if c.get("name") == "suite-errors"]
     error = case.find("error")
     assert error is not None
-    assert error.get("type") == "transport"
+    assert error.get("type") == "unreachable"
     assert error.get("message") == (
-        "transport: connection refused: http://127.0.0.1:4566 (and 1 more)")
+        "unreachable: connection refused: http://127.0.0.1:4566 (and 1 more)")
     assert "not conformance findings" in (error.text or "")
     assert "conf-run-c0" in (error.text or "")
     assert "\x1b" not in xml
@@ -284,7 +284,7 @@ def test_markdown_errors_section(errored: RunResult) -> None:
     assert md.startswith("# Conformance: ERROR\n")
     section = md.split("## Suite and transport errors", 1)[1].split("\n## ", 1)[0]
     assert "not conformance findings" in section
-    assert "- **transport**: connection refused: http://127.0.0.1:4566 after 5 retries" in section
+    assert "- **unreachable**: connection refused: http://127.0.0.1:4566 after 5 retries" in section
 
 
 def test_markdown_fence_survives_backticks_in_reproducer(failing: RunResult) -> None:
@@ -302,7 +302,7 @@ def test_console_conforming(conforming: RunResult) -> None:
     assert exit_code(conforming) == 0
     assert f"clauses: {len(CLAUSES)} in all, {len(CLAUSES) - 1} passed, 0 failed, " \
            "1 not checked" in lines
-    assert "  CONC: target kind embedded runs single-threaded" in lines
+    assert "  CONC not checked: target kind embedded runs single-threaded" in lines
     assert "hard states reached: token-replayed x9, user-at-100 x3" in lines
     assert lines[0] == "target embedded (embedded), profile ci, strictness spec, seed 1234"
     assert lines[1] == ("run 20240501T120000Z-embedded-1234: 200 examples, "
@@ -320,7 +320,7 @@ def test_console_failing(failing: RunResult) -> None:
 
 def test_console_error(errored: RunResult) -> None:
     lines = summary_lines(errored)
-    assert lines[-1] == ("verdict: ERROR: transport: connection refused: "
+    assert lines[-1] == ("verdict: ERROR: unreachable: connection refused: "
                          "http://127.0.0.1:4566 (and 1 more) (exit 3)")
     assert exit_code(errored) == 3
     assert "suite errors (not conformance findings):" in lines
@@ -335,9 +335,9 @@ def test_console_error(errored: RunResult) -> None:
 def test_console_deviations(deviations: RunResult) -> None:
     lines = summary_lines(deviations)
     assert lines[-1] == ("verdict: CONFORMS, but 1 known deviation passes now: "
-                         "remove from expected_failures (exit 4)")
+                         "remove from expected_failures (exit 5)")
     assert len(lines[-1]) <= WIDTH
-    assert exit_code(deviations) == 4
+    assert exit_code(deviations) == 5
     assert ("  AF-STATUS: passes now: remove from expected_failures (emulator answers ACTIVE "
             "at once (issue #12))") in lines
     assert "  AF-THRESHOLD-DEFAULT: emulator defaults the threshold to 50" in lines

@@ -44,6 +44,7 @@ class HarnessBase:
         self.ctx = ctx
         ctx.driver.start_test_case()
         ctx.ledger.call_log = self.call_log
+        ctx.ledger.state_in_doubt = False  # a fresh collection: nothing to re-read
         self.collection = f"{ctx.resource_prefix}c{ctx.next_id()}"
         ctx.driver.create_collection(self.collection)
         self.model = CollectionModel(self.collection)

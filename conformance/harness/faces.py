@@ -33,14 +33,13 @@ class FaceOperations(Observing):
         outcome = self.call("AssociateFaces", request.params(self.collection))
         stale = self.repeats_an_earlier_answer(request, outcome)
         verdict = checks.judge_associate(self.ledger, self.model, request, outcome)
-        if stale and verdict.associated:
-            self.check_acted_again(request, verdict.associated, owned=True)
         if verdict.rejected:
             if not verdict.busy:
                 self.verify_user(request.user_id, C.AF_CAP_USER if outcome.error ==
                                  "ServiceQuotaExceededException" else C.AF_INPUT,
                                  request.face_ids)
             return verdict
+        # The model first: any later call may re-read the target's state into it.
         if verdict.learned:
             self.model.learn(request.user_id, verdict.learned)
         self.model.associate(request.user_id, verdict.associated)
@@ -50,14 +49,14 @@ class FaceOperations(Observing):
                                 request.user_id)
         elif verdict.associated:
             self.untokened.append(request)
+        if stale and verdict.associated:
+            self.check_acted_again(request, verdict.associated, owned=True)
         return verdict
 
     def send_disassociate(self, request: FacesRequest) -> checks.DisassociateVerdict:
         outcome = self.call("DisassociateFaces", request.params(self.collection))
         stale = self.repeats_an_earlier_answer(request, outcome)
         verdict = checks.judge_disassociate(self.ledger, self.model, request, outcome)
-        if stale and verdict.released:
-            self.check_acted_again(request, verdict.released, owned=False)
         if verdict.rejected:
             if not verdict.busy:
                 self.verify_user(request.user_id, C.DF_USER_EXISTS, request.face_ids)
@@ -67,6 +66,8 @@ class FaceOperations(Observing):
             self.remember_token("DisassociateFaces", request.token,
                                 request.params(self.collection), outcome.body or {},
                                 request.user_id)
+        if stale and verdict.released:
+            self.check_acted_again(request, verdict.released, owned=False)
         return verdict
 
     def repeats_an_earlier_answer(self, request: FacesRequest, outcome: Outcome) -> bool:

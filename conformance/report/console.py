@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import textwrap
 
-from conformance.errors import EXIT_CONFORMS, EXIT_FAILURES, EXIT_TARGET
-from conformance.results import ClauseResult, FindingRecord, RunResult
+from conformance.errors import (
+    EXIT_CONFORMS,
+    EXIT_FAILURES,
+    EXIT_STALE_DEVIATION,
+    EXIT_TARGET,
+    EXIT_TRANSPORT,
+)
+from conformance.results import NOTICE_KINDS, UNJUDGED, ClauseResult, FindingRecord, RunResult
 
 WIDTH = 100
-
-# A known deviation (listed in the target's expected_failures) that passed this run.
-EXIT_STALE_DEVIATION = 4
 # The one phrase every writer shows for such a clause, so a search finds them all.
 STALE_HINT = "passes now: remove from expected_failures"
 
@@ -27,25 +30,28 @@ def stale_deviations(result: RunResult) -> list[str]:
 def exit_code(result: RunResult) -> int:
     """The process exit code ``result`` stands for.
 
-    0  the target conforms (known deviations failed as expected);
+    0  the target conforms: every clause not listed as a known deviation passed;
     1  at least one clause failed that is not a known deviation;
-    3  the target could not be judged (transport, budget, interruption): a run that
-       wrote a result got past configuration, so this is never 2;
-    4  no clause failed, but a known deviation no longer shows: remove it from the
-       target's expected_failures. The list of known deviations only shrinks, so a CI
-       gate stops here (non-zero) until someone updates it; it is not 1 because the
-       target is no worse than before, and a job that wants to tolerate it can test
-       for 4 alone. Failures (1) and errors (3) take precedence over 4.
+    3  the target could not be wholly judged: a clause was blocked, partly checked or
+       not checked (an operation missing, say), or the run stopped (budget, an error of
+       the suite). A gate that passes must have checked what it claims;
+    4  no clause failed, but the transport failed (timeouts, resets, bodies that are not
+       JSON): say nothing about the target, run again;
+    5  no clause failed, but a known deviation no longer shows: remove it from the
+       target's expected_failures. The list only shrinks, so a CI gate stops here until
+       someone updates it; it is not 1 because the target is no worse than before.
+    Failures (1) come first, then 3, 4 and 5 in that order.
     """
     counts = result.counts()
     if counts["failed"]:
         return EXIT_FAILURES
-    if result.verdict == "error":
+    stopping = [e for e in result.errors if e.kind not in NOTICE_KINDS]
+    if stopping and all(e.kind == "transport" for e in stopping):
+        return EXIT_TRANSPORT
+    if stopping or result.verdict in ("error", "incomplete"):
         return EXIT_TARGET
     if counts["unexpected-pass"]:
         return EXIT_STALE_DEVIATION
-    if result.verdict == "does-not-conform":
-        return EXIT_FAILURES
     return EXIT_CONFORMS
 
 
@@ -58,8 +64,9 @@ def count_parts(result: RunResult) -> list[str]:
     c = result.counts()
     parts = [f"{c['passed']} passed", f"{c['failed']} failed"]
     # Rarer statuses appear only when present, to keep the common line short.
-    if c["not-checked"]:
-        parts.append(f"{c['not-checked']} not checked")
+    for status in ("blocked", "partly-checked", "not-checked"):
+        if c[status]:
+            parts.append(f"{c[status]} {status.replace('-', ' ')}")
     if c["expected-failure"]:
         parts.append(_plural(c["expected-failure"], "expected failure"))
     if c["unexpected-pass"]:
@@ -98,6 +105,10 @@ def verdict_text(result: RunResult, max_message: int | None = None) -> str:
         if stale:
             why.append(stale)
         return "DOES NOT CONFORM" + (": " + ", ".join(why) if why else "")
+    if result.verdict == "incomplete":
+        unjudged = sum(c[s] for s in UNJUDGED)
+        return (f"INCOMPLETE: nothing failed, but {_plural(unjudged, 'clause')} "
+                "could not be wholly judged")
     if result.errors:
         first = result.errors[0]
         more = f" (and {len(result.errors) - 1} more)" if len(result.errors) > 1 else ""
@@ -186,12 +197,13 @@ def summary_lines(result: RunResult) -> list[str]:
         for c in expected:
             lines += _wrap(c.reason or "listed as a known deviation", "    ", f"  {c.clause}: ")
 
-    unchecked = [c for c in result.clauses if c.status == "not-checked"]
+    unchecked = [c for c in result.clauses if c.status in UNJUDGED]
     if unchecked:
         lines.append("")
-        lines.append("not checked:")
+        lines.append("not wholly judged (blocked, partly checked, not checked):")
         for c in unchecked:
-            lines += _wrap(c.reason or "no reason given", "    ", f"  {c.clause}: ")
+            lines += _wrap(c.reason or "no reason given", "    ",
+                           f"  {c.clause} {c.status.replace('-', ' ')}: ")
 
     lines.append("")
     if result.hard_states:

@@ -47,7 +47,8 @@ summary { cursor: pointer; font-weight: 600; }
 .v-3 { background: #9a6700; } .v-4 { background: #8250df; }
 .status { font-weight: 600; white-space: nowrap; }
 .s-passed { color: #1a7f37; } .s-failed { color: #cf222e; }
-.s-not-checked { color: #6e7781; } .s-expected-failure { color: #9a6700; }
+.s-not-checked, .s-blocked, .s-partly-checked { color: #6e7781; }
+.s-expected-failure { color: #9a6700; }
 .s-unexpected-pass { color: #8250df; }
 tr.failed td { background: #fff5f5; } tr.unexpected-pass td { background: #f8f4ff; }
 .finding { border-left: 4px solid #cf222e; padding: .1em 1em .4em; margin: 1em 0;
@@ -61,8 +62,10 @@ dl.facts dt { font-weight: 600; } dl.facts dd { margin: 0; }
 """
 
 _STATUS_WORDS = {"passed": "passed", "failed": "failed", "not-checked": "not checked",
+                 "blocked": "blocked", "partly-checked": "partly checked",
                  "expected-failure": "expected failure", "unexpected-pass": "unexpected pass"}
-_VERDICT_WORDS = {0: "CONFORMS", 1: "DOES NOT CONFORM", 3: "ERROR", 4: "CONFORMS"}
+_VERDICT_WORDS = {0: "CONFORMS", 1: "DOES NOT CONFORM", 3: "INCOMPLETE OR ERROR",
+                  4: "TRANSPORT ERROR", 5: "CONFORMS"}
 
 
 def _e(text: object) -> str:

@@ -22,7 +22,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
 from conformance.report.console import STALE_HINT
-from conformance.results import ClauseResult, FindingRecord, RunResult
+from conformance.results import UNJUDGED, ClauseResult, FindingRecord, RunResult
 
 SUITE_NAME = "conformance"
 
@@ -100,7 +100,8 @@ def to_junit_xml(result: RunResult) -> str:
 
     counts = result.counts()
     failures = counts["failed"]
-    skipped = counts["not-checked"] + counts["expected-failure"] + counts["unexpected-pass"]
+    skipped = sum(counts[s] for s in UNJUDGED) + counts["expected-failure"] + \
+        counts["unexpected-pass"]
     errors = 1 if result.errors else 0
     tests = len(result.clauses) + errors
     time = f"{result.duration_seconds:.3f}"
@@ -139,8 +140,9 @@ def to_junit_xml(result: RunResult) -> str:
             _sub(case, "skipped", {"message": f"{STALE_HINT} ({why})", "type": "unexpected-pass"},
                  f"Clause {c.clause}: {c.text}\n\nKnown deviation that held in this run "
                  f"({c.checks} checks): {why}\n")
-        elif c.status == "not-checked":
-            _sub(case, "skipped", {"message": c.reason or "not checked"})
+        elif c.status in UNJUDGED:
+            _sub(case, "skipped", {"message": f"{c.status.replace('-', ' ')}: "
+                                              f"{c.reason or 'no reason given'}"})
         elif c.status == "expected-failure":
             _sub(case, "skipped", {"message": f"expected failure: {c.reason or 'known deviation'}"},
                  "\n\n".join(_finding_body(f) for f in fs) if fs else None)

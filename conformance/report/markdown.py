@@ -14,7 +14,8 @@ from conformance.report.compact import compact_steps
 from conformance.report.console import STALE_HINT, count_parts, exit_code, verdict_text
 from conformance.results import FindingRecord, RunResult
 
-_HEADINGS = {"conforms": "CONFORMS", "does-not-conform": "DOES NOT CONFORM", "error": "ERROR"}
+_HEADINGS = {"conforms": "CONFORMS", "does-not-conform": "DOES NOT CONFORM",
+             "incomplete": "INCOMPLETE", "error": "ERROR"}
 # A reproducer longer than this is folded (GitHub renders <details> in Markdown).
 _FOLD_LINES = 40
 
