@@ -133,6 +133,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="port to listen on (default: 0, any free port)")
     serve.add_argument("--deviation", action="append", default=[], metavar="NAME",
                        help="seed a deviation (list them: conformance deviations); repeatable")
+    serve.add_argument("--missing-operation", action="append", default=[], metavar="OPERATION",
+                       help="leave an operation out (e.g. DisassociateFaces): answered "
+                            "UnknownOperationException; repeatable")
 
     diff = commands.add_parser("diff", help="compare two runs' result.json (drift)",
                                epilog=DIFF_EXIT_CODES, formatter_class=raw)
@@ -251,7 +254,8 @@ def _serve(args: argparse.Namespace) -> int:
             raise ConfigError(f"unknown deviation {name!r}: {hint}choose from "
                               f"{', '.join(DEVIATIONS)} (see: conformance deviations)")
     try:
-        behaviour = Behaviour(deviations=frozenset(args.deviation))
+        behaviour = Behaviour(deviations=frozenset(args.deviation),
+                              missing_operations=frozenset(args.missing_operation))
     except ValueError as error:
         raise ConfigError(str(error)) from None
     # EmulatorServer binds to the module's HOST (it takes no host argument yet); set it for
