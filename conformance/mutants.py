@@ -278,8 +278,8 @@ MULTI_MUTANTS: tuple[MultiMutant, ...] = (
                "cu-overwrite-existing": C.CU_CONFLICT,
                "du-replay-not-found": C.DU_TOKEN_REPLAY,
                "delete-unowned-kept": C.DEL_FACES,
+               "du-unknown-ok": C.DU_NOT_FOUND,
                "list-users-repeats-page-edge": C.LIST_USERS,
-               "index-faces-confidence-string": C.SCHEMA,
            },
            missing=frozenset({"DisassociateFaces"})),
 )

@@ -15,6 +15,7 @@ alone (``--only``) and does not depend on which other entries ran.
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import hashlib
 import json
 import multiprocessing
@@ -183,6 +184,8 @@ class EntryResult:
     # failed or did not judge.
     deviations: list[DeviationResult] = field(default_factory=list)
     problems: list[ClauseProblem] = field(default_factory=list)
+    # Every finding of a multi-fault mutant's run, "[CLAUSE] first line", in report order.
+    findings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -345,10 +348,14 @@ def _run_entry(entry: Entry, profile: str, seed: int) -> EntryResult:
         return _record(entry, seed, "error", time.monotonic() - clock, 0, [],
                        f"{type(exc).__name__}: {exc}")
     score = score_multi(entry, result) if isinstance(entry, MultiMutant) else None
-    return _record(entry, seed, _classify(result, entry, score), time.monotonic() - clock,
-                   sum(n for op, n in result.calls.items() if op not in _NOT_CALLS),
-                   list(dict.fromkeys(f.clause for f in result.findings)), _detail(result),
-                   next((e.detail for e in result.errors if e.detail), ""), score)
+    record = _record(entry, seed, _classify(result, entry, score), time.monotonic() - clock,
+                     sum(n for op, n in result.calls.items() if op not in _NOT_CALLS),
+                     list(dict.fromkeys(f.clause for f in result.findings)), _detail(result),
+                     next((e.detail for e in result.errors if e.detail), ""), score)
+    if score is None:
+        return record
+    return dataclasses.replace(record, findings=[
+        f"[{f.clause}] {_first_line(f.message)}" for f in result.findings])
 
 
 def _classify(result: RunResult, entry: Entry, score: MultiScore | None = None) -> Outcome:
