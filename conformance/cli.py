@@ -33,8 +33,10 @@ exit codes:
 
 SELFTEST_EXIT_CODES = """\
 exit codes:
-  0    every mutant was caught under its clause and every legal variant passed
-  1    a mutant escaped or a legal variant failed
+  0    every mutant was caught under its clause, every legal variant passed, and every
+       multi-fault mutant had each deviation reported once under its own clause
+  1    a mutant escaped, a legal variant failed, or a multi-fault mutant was not fully
+       reported (a deviation missed or reported twice, another clause failed or unjudged)
   2    usage or configuration error"""
 
 DIFF_EXIT_CODES = """\
@@ -135,6 +137,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="port to listen on (default: 0, any free port)")
     serve.add_argument("--deviation", action="append", default=[], metavar="NAME",
                        help="seed a deviation (list them: conformance deviations); repeatable")
+    serve.add_argument("--missing-operation", action="append", default=[], metavar="OPERATION",
+                       help="leave an operation out (e.g. DisassociateFaces): answered "
+                            "UnknownOperationException; repeatable")
 
     diff = commands.add_parser("diff", help="compare two runs' result.json (drift)",
                                epilog=DIFF_EXIT_CODES, formatter_class=raw)
@@ -150,8 +155,9 @@ def _parser() -> argparse.ArgumentParser:
         epilog=SELFTEST_EXIT_CODES, formatter_class=raw)
     selftest.add_argument("--profile", default="ci", metavar="NAME",
                           help="the profile each entry runs (default: ci)")
-    selftest.add_argument("--jobs", type=int, default=2, metavar="N",
-                          help="entries run at once, one worker process each (default: 2)")
+    selftest.add_argument("--jobs", type=int, metavar="N",
+                          help="entries run at once, one worker process each (default: one "
+                               "per core)")
     selftest.add_argument("--seed", type=int, metavar="N",
                           help="base seed; each entry's seed derives from it and its name "
                                "(default: 0, so results are reproducible)")
@@ -253,7 +259,8 @@ def _serve(args: argparse.Namespace) -> int:
             raise ConfigError(f"unknown deviation {name!r}: {hint}choose from "
                               f"{', '.join(DEVIATIONS)} (see: conformance deviations)")
     try:
-        behaviour = Behaviour(deviations=frozenset(args.deviation))
+        behaviour = Behaviour(deviations=frozenset(args.deviation),
+                              missing_operations=frozenset(args.missing_operation))
     except ValueError as error:
         raise ConfigError(str(error)) from None
     # EmulatorServer binds to the module's HOST (it takes no host argument yet); set it for
@@ -349,8 +356,9 @@ def _selftest(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"... {line}", file=sys.stderr, flush=True)
 
-    progress(f"self-test: {len(entries)} entries, profile {args.profile}, {args.jobs} jobs")
-    result = run_selftest(entries, profile=args.profile, jobs=args.jobs,
+    jobs = args.jobs if args.jobs is not None else os.cpu_count() or 1
+    progress(f"self-test: {len(entries)} entries, profile {args.profile}, {jobs} jobs")
+    result = run_selftest(entries, profile=args.profile, jobs=jobs,
                           seed=DEFAULT_SEED if args.seed is None else args.seed,
                           progress=progress)
     for line in table_lines(result):

@@ -4,6 +4,9 @@ A *mutant* is the reference emulator with one seeded deviation from
 ``DEVIATIONS``; the suite must find it non-conforming. A *legal variant* takes
 another reading of an ambiguity, or imitates a slow, throttled or failing
 service; the suite must still find it conforming under strictness "spec".
+A *multi-fault mutant* seeds many deviations at once, each on a clause of its
+own, and may leave operations out: one run must report every deviation under
+its own clause, once, and judge every clause its operations allow.
 ``conformance selftest`` runs the whole catalogue (``conformance.selftest``).
 """
 
@@ -32,9 +35,6 @@ class Variant:
     ambiguity: str | None
     description: str
     behaviour: Behaviour
-
-
-Entry = Mutant | Variant
 
 
 def _mutant(deviation: str, clause: str, **readings: str) -> Mutant:
@@ -151,5 +151,139 @@ VARIANTS: tuple[Variant, ...] = (
              "retries must absorb it", fault_every=67),
 )
 
-CATALOGUE: tuple[Entry, ...] = (*MUTANTS, *VARIANTS)
+
+
+
+# --------------------------------------------------------------------------- multi-fault mutants
+
+
+@dataclass(frozen=True)
+class MultiMutant:
+    """Many deviations at once, as the emulators still being built have (DESIGN.md section 7).
+
+    Each deviation names the one clause it breaks, and no two name the same clause: the
+    self-test scores by clause, so two deviations on one clause could not be told apart.
+    """
+
+    name: str
+    # deviation -> the clause it breaks
+    deviations: dict[str, str]
+    description: str
+    # Operations the emulator leaves out; the clauses that need them may go unchecked.
+    missing_operations: frozenset[str]
+    behaviour: Behaviour
+
+
+# The clauses that cannot be judged at all without an operation, and those with only some
+# cases that need it (which may then be partly checked). Only operations the catalogue
+# leaves out need an entry; a test holds the catalogue to it.
+NEEDS_OPERATION: dict[str, frozenset[str]] = {
+    "DisassociateFaces": frozenset({
+        C.DF_USER_EXISTS, C.DF_RELEASE, C.DF_DIFF_USER, C.DF_NOT_FOUND, C.DF_SHAPE,
+        C.DF_TOKEN_REPLAY, C.DF_TOKEN_MISMATCH}),
+    "DeleteUser": frozenset({C.DU_NOT_FOUND, C.DU_RELEASE, C.DU_TOKEN_REPLAY,
+                             C.DU_TOKEN_MISMATCH}),
+    "DeleteFaces": frozenset({C.DEL_OWNED, C.DEL_FACES}),
+}
+PARTLY_NEEDS_OPERATION: dict[str, frozenset[str]] = {
+    # UserStatus once every face is disassociated again (AMB-EMPTY-AGAIN).
+    "DisassociateFaces": frozenset({C.AF_STATUS}),
+}
+
+
+def _multi(name: str, description: str, deviations: dict[str, str],
+           missing: frozenset[str] = frozenset()) -> MultiMutant:
+    return MultiMutant(name, deviations, description, missing,
+                       Behaviour(readings=dict(DEFAULT_READINGS),
+                                 deviations=frozenset(deviations), missing_operations=missing))
+
+
+# Deviations left out of every multi-fault mutant, because they break more than one clause
+# by themselves, so that no run could report them once under one clause:
+# - token-replayed-against-today, token-cached-without-params, mismatch-wrong-code act on
+#   the tokens of all four idempotent operations (AF-, DF-, CU-, DU-TOKEN-*);
+# - df-token-ignored forgets the token, so a reuse with other parameters runs too
+#   (DF-TOKEN-MISMATCH as well as DF-TOKEN-REPLAY);
+# - status-never-settles makes every later check wait out the settle timeout;
+# - assoc-not-persisted and no-lock leave no ownership for other clauses to check.
+# Pairs left apart because one deviation hides the other: userid-length-unchecked with
+# unknown-user-wrong-code (a 129-character user is unknown, and its wrong code is the code
+# of the rejection AF-INPUT wants); df-no-release with df-releases-other-users-face.
+MULTI_MUTANTS: tuple[MultiMutant, ...] = (
+    _multi("multi-af-users-listings",
+           "a young emulator: AssociateFaces half done, loose users, a paging bug",
+           {
+               "accept-unknown-user": C.AF_USER_EXISTS,
+               "report-already-associated": C.AF_IGNORE_SAME,
+               "drop-unknown-face": C.AF_NOT_FOUND,
+               "default-threshold-50": C.AF_THRESHOLD_DEFAULT,
+               "cap-off-by-one": C.AF_CAP_USER,
+               "request-max-unchecked": C.AF_CAP_REQUEST,
+               "confidence-as-string": C.AF_SHAPE,
+               "df-unknown-user-ok": C.DF_USER_EXISTS,
+               "df-missing-user-status": C.DF_SHAPE,
+               # A new user is also ACTIVE in an AssociateFaces answer that adds no face:
+               # one deviation, which the suite should report once, under CU-CREATED.
+               "new-user-active": C.CU_CREATED,
+               "cu-mismatch-ignored": C.CU_TOKEN_MISMATCH,
+               "du-unknown-ok": C.DU_NOT_FOUND,
+               "list-users-repeats-page-edge": C.LIST_USERS,
+           }),
+    _multi("multi-ownership-and-tokens",
+           "ownership taken and given away, wrong error codes, tokens half remembered",
+           {
+               "unknown-user-wrong-code": C.AF_USER_EXISTS,
+               "unknown-collection-not-found-entries": C.AF_COLL_EXISTS,
+               # The issue's knock-on example: a moved face fills users up, races, ...
+               "move-owned-face": C.AF_DIFF_USER,
+               "threshold-range-unchecked": C.AF_THRESHOLD_RANGE,
+               "token-pattern-unchecked": C.AF_INPUT,
+               "df-releases-other-users-face": C.DF_DIFF_USER,
+               "df-drop-unknown-face": C.DF_NOT_FOUND,
+               "df-mismatch-ignored": C.DF_TOKEN_MISMATCH,
+               "cu-overwrite-existing": C.CU_CONFLICT,
+               "du-keeps-faces-owned": C.DU_RELEASE,
+               "du-replay-not-found": C.DU_TOKEN_REPLAY,
+               "list-faces-drops-page-edge": C.LIST_FACES,
+               "index-faces-confidence-string": C.SCHEMA,
+           }),
+    _multi("multi-lifecycle",
+           "faces that never leave, deletes that delete the wrong faces, a filter ignored",
+           {
+               "unknown-collection-not-found-entries": C.AF_COLL_EXISTS,
+               "threshold-ignored": C.AF_THRESHOLD,
+               "cap-checked-per-request": C.AF_CAP_USER,
+               "faceid-pattern-unchecked": C.AF_INPUT,
+               "echo-duplicate-face": C.AF_SHAPE,
+               "dedupe-without-token": C.AF_TOKEN_AUTO,
+               "df-no-release": C.DF_RELEASE,
+               "cu-replay-conflict": C.CU_TOKEN_REPLAY,
+               "du-unknown-ok": C.DU_NOT_FOUND,
+               "du-mismatch-ignored": C.DU_TOKEN_MISMATCH,
+               "delete-owned-face": C.DEL_OWNED,
+               "delete-unowned-kept": C.DEL_FACES,
+               # The issue saw this one reported as DEL-FACES.
+               "list-faces-ignores-userid": C.LIST_FACES,
+           }),
+    _multi("multi-no-disassociate",
+           "DisassociateFaces not implemented yet, and the rest with a bug on each clause",
+           {
+               "unknown-user-wrong-code": C.AF_USER_EXISTS,
+               "report-already-associated": C.AF_IGNORE_SAME,
+               "drop-unknown-face": C.AF_NOT_FOUND,
+               "low-confidence-reports-threshold": C.AF_THRESHOLD,
+               "default-threshold-50": C.AF_THRESHOLD_DEFAULT,
+               "request-max-unchecked": C.AF_CAP_REQUEST,
+               "missing-user-status": C.AF_SHAPE,
+               "cu-overwrite-existing": C.CU_CONFLICT,
+               "du-replay-not-found": C.DU_TOKEN_REPLAY,
+               "delete-unowned-kept": C.DEL_FACES,
+               "du-unknown-ok": C.DU_NOT_FOUND,
+               "list-users-repeats-page-edge": C.LIST_USERS,
+           },
+           missing=frozenset({"DisassociateFaces"})),
+)
+
+Entry = Mutant | Variant | MultiMutant
+CATALOGUE: tuple[Entry, ...] = (*MUTANTS, *VARIANTS, *MULTI_MUTANTS)
 BY_NAME: dict[str, Entry] = {entry.name: entry for entry in CATALOGUE}

@@ -1,32 +1,48 @@
 """The self-test: run the suite against every entry of the catalogue and score it.
 
 A mutant is *caught* when the suite finds it non-conforming; a legal variant
-*passes* when the suite finds it conforming. Each entry runs in its own worker
-process with its own embedded emulator on a free port, so entries are
-independent and can run in parallel. Each entry's seed is derived from the base
-seed and the entry's name, so a result can be replayed alone (``--only``) and
-does not depend on which other entries ran.
+*passes* when the suite finds it conforming. A multi-fault mutant is *reported*
+when one whole run (not stopped at the first failure) fails each of its
+deviations' clauses with exactly one finding, fails no other clause, and judges
+every clause but those that need an operation it leaves out (``score_multi``).
+
+Each entry runs in its own worker process with its own embedded emulator on a
+free port, so entries are independent and can run in parallel. Each entry's seed
+is derived from the base seed and the entry's name, so a result can be replayed
+alone (``--only``) and does not depend on which other entries ran.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import hashlib
 import json
 import multiprocessing
+import os
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from conformance.errors import EXIT_CONFORMS, EXIT_FAILURES, ConfigError
-from conformance.mutants import Entry, Mutant
+from conformance.mutants import (
+    NEEDS_OPERATION,
+    PARTLY_NEEDS_OPERATION,
+    Entry,
+    MultiMutant,
+    Mutant,
+)
 from conformance.results import RunResult
 from conformance.targets import DEFAULT_SETTLE_TIMEOUT, Target
 
-Expected = Literal["fail", "pass"]
-Outcome = Literal["caught", "survived", "passed", "FAILED", "error"]
+Expected = Literal["fail", "pass", "report all"]
+# "reported" and "incomplete" are a multi-fault mutant's: every deviation reported as it
+# should be, or not.
+Outcome = Literal["caught", "survived", "passed", "FAILED", "reported", "incomplete", "error"]
+DeviationOutcome = Literal["caught", "duplicate", "missed"]
 Progress = Callable[[str], None]
 
 DEFAULT_SEED = 0
@@ -38,9 +54,117 @@ _NOT_CALLS = frozenset({"retries", "throttled"})
 
 
 @dataclass(frozen=True)
+class DeviationResult:
+    """How one run reported one deviation of a multi-fault mutant."""
+
+    deviation: str
+    clause: str
+    # caught: its clause failed with one finding; duplicate: with more than one.
+    result: DeviationOutcome
+    findings: int
+    # The first finding's message; for a missed deviation, its clause's state and reason.
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ClauseProblem:
+    """A clause a multi-fault mutant keeps right that the run did not end "passed"."""
+
+    clause: str
+    # knock-on: failed although no deviation was seeded on it (a knock-on or a wrong
+    # cause); not-judged: not checked, blocked or partly checked, though the target's
+    # operations allow it.
+    kind: Literal["knock-on", "not-judged"]
+    status: str
+    findings: int
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class MultiScore:
+    deviations: list[DeviationResult]
+    problems: list[ClauseProblem]
+    # Errors of the run (transport, budget, suite): a run that stopped judged less.
+    errors: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return (all(d.result == "caught" for d in self.deviations) and not self.problems
+                and not self.errors)
+
+    def summary(self) -> str:
+        caught = sum(d.result == "caught" for d in self.deviations)
+        parts = [f"{caught}/{len(self.deviations)} deviations caught once"]
+        duplicates = sum(d.result == "duplicate" for d in self.deviations)
+        if duplicates:
+            parts.append(f"{duplicates} reported more than once")
+        knock_ons = [p.clause for p in self.problems if p.kind == "knock-on"]
+        if knock_ons:
+            parts.append(f"{len(knock_ons)} other clauses failed")
+        unjudged = [p.clause for p in self.problems if p.kind == "not-judged"]
+        if unjudged:
+            parts.append(f"{len(unjudged)} clauses not judged")
+        if self.errors:
+            parts.append(f"run error: {self.errors[0]}")
+        return ", ".join(parts)
+
+
+# A clause's states (DESIGN.md section 7) that count as failed, and as judged and held.
+_FAILED = frozenset({"failed", "expected-failure"})
+_HELD = frozenset({"passed", "unexpected-pass"})
+
+
+def score_multi(entry: MultiMutant, result: RunResult) -> MultiScore:
+    """Judge one full run against a multi-fault mutant, clause by clause.
+
+    Each deviation must fail its own clause with exactly one finding (more is a
+    duplicate). Every other clause must pass: one that fails is a knock-on or a wrong
+    cause, one that ends in another state was not judged, unless it needs an operation
+    the mutant leaves out (or, partly, has cases that need one and ends partly checked).
+    """
+    findings = Counter(f.clause for f in result.findings)
+    first: dict[str, str] = {}
+    for finding in result.findings:
+        first.setdefault(finding.clause, _first_line(finding.message))
+    states = {c.clause: c for c in result.clauses}
+    deviations = []
+    for deviation, clause in entry.deviations.items():
+        state = states.get(clause)
+        seen = state.status if state is not None else "absent"
+        if seen in _FAILED or findings[clause]:
+            outcome: DeviationOutcome = "duplicate" if findings[clause] > 1 else "caught"
+            deviations.append(DeviationResult(deviation, clause, outcome, findings[clause],
+                                              first.get(clause, "")))
+        else:
+            reason = state.reason if state is not None else "the run has no such clause"
+            deviations.append(DeviationResult(deviation, clause, "missed", 0,
+                                              f"{seen}: {reason}" if reason else seen))
+    expected = set(entry.deviations.values())
+    unneeded = frozenset().union(*(NEEDS_OPERATION.get(op, frozenset())
+                                   for op in entry.missing_operations))
+    partly = frozenset().union(*(PARTLY_NEEDS_OPERATION.get(op, frozenset())
+                                 for op in entry.missing_operations))
+    problems = []
+    for clause, state in states.items():
+        # A str: the states the suite's verdicts are growing ("blocked", "partly-checked").
+        status: str = state.status
+        if clause in expected:
+            continue
+        if status in _FAILED or findings[clause]:
+            problems.append(ClauseProblem(clause, "knock-on", status, findings[clause],
+                                          first.get(clause, "")))
+        elif not (status in _HELD or clause in unneeded
+                  or (clause in partly and status == "partly-checked")):
+            problems.append(ClauseProblem(clause, "not-judged", status, 0,
+                                          _first_line(state.reason)))
+    errors = [_first_line(e.message) for e in result.errors if e.kind != "cleanup"]
+    return MultiScore(deviations, problems, errors)
+
+
+@dataclass(frozen=True)
 class EntryResult:
     name: str
-    kind: Literal["mutant", "variant"]
+    kind: Literal["mutant", "variant", "multi"]
     # The clause a mutant breaks, or the ambiguity a variant reads ("" for timing variants).
     subject: str
     description: str
@@ -56,10 +180,20 @@ class EntryResult:
     detail: str = ""
     # The traceback of an internal error of the suite, which a worker's report would lose.
     trace: str = ""
+    # A multi-fault mutant's score: each deviation, and each clause kept right that the run
+    # failed or did not judge.
+    deviations: list[DeviationResult] = field(default_factory=list)
+    problems: list[ClauseProblem] = field(default_factory=list)
+    # Every finding of a multi-fault mutant's run, "[CLAUSE] first line", in report order.
+    findings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.result in ("caught", "passed")
+        return self.result in ("caught", "passed", "reported")
+
+    def multi_summary(self) -> str:
+        return MultiScore(self.deviations, self.problems,
+                          [self.detail] if self.result == "error" else []).summary()
 
     @property
     def expected_clause_failed(self) -> bool | None:
@@ -89,6 +223,10 @@ class SelftestResult:
         return [e for e in self.entries if e.kind == "variant"]
 
     @property
+    def multis(self) -> list[EntryResult]:
+        return [e for e in self.entries if e.kind == "multi"]
+
+    @property
     def ok(self) -> bool:
         return all(e.ok for e in self.entries)
 
@@ -99,8 +237,12 @@ class SelftestResult:
     def score_line(self) -> str:
         caught = sum(e.result == "caught" for e in self.mutants)
         passing = sum(e.result == "passed" for e in self.variants)
-        return (f"{caught}/{len(self.mutants)} mutants caught, "
+        line = (f"{caught}/{len(self.mutants)} mutants caught, "
                 f"{passing}/{len(self.variants)} variants pass")
+        if self.multis:
+            reported = sum(e.result == "reported" for e in self.multis)
+            line += f", {reported}/{len(self.multis)} multi-fault mutants fully reported"
+        return line
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -130,14 +272,17 @@ def select(entries: Sequence[Entry], names: Sequence[str]) -> list[Entry]:
     return [e for e in entries if e.name in names]
 
 
-def run_selftest(entries: Sequence[Entry], profile: str = "ci", jobs: int = 2,
+def run_selftest(entries: Sequence[Entry], profile: str = "ci", jobs: int | None = None,
                  seed: int = DEFAULT_SEED, progress: Progress = lambda _: None
                  ) -> SelftestResult:
-    """Run the suite against every entry, ``jobs`` at a time, in worker processes.
+    """Run the suite against every entry, ``jobs`` at a time (default: one per core), in
+    worker processes.
 
     Workers are spawned, so they import the caller's main module afresh: a script that
     calls this must do so under ``if __name__ == "__main__":``, as multiprocessing requires.
     """
+    if jobs is None:
+        jobs = os.cpu_count() or 1
     if jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {jobs}")
     clock = time.monotonic()
@@ -175,14 +320,16 @@ def run_selftest(entries: Sequence[Entry], profile: str = "ci", jobs: int = 2,
                           entries=[done[e.name] for e in entries])
 
 
-def _expected_cost(entry: Entry) -> tuple[bool, int, float]:
+def _expected_cost(entry: Entry) -> tuple[bool, bool, bool, float]:
     """Longest first, so that no worker is left finishing a long run alone at the end.
 
-    Variants run the whole profile while mutants mostly stop early; throttling costs the
-    most, as the SDK backs off up to a second per throttled call, then slow settling.
+    Multi-fault mutants run the whole profile and shrink every finding; variants run the
+    whole profile while mutants mostly stop early; throttling costs the most, as the SDK
+    backs off up to a second per throttled call, then slow settling.
     """
     b = entry.behaviour
-    return not isinstance(entry, Mutant), b.throttle_every > 0, b.settle_seconds
+    return (isinstance(entry, MultiMutant), not isinstance(entry, Mutant),
+            b.throttle_every > 0, b.settle_seconds)
 
 
 def _run_entry(entry: Entry, profile: str, seed: int) -> EntryResult:
@@ -195,20 +342,28 @@ def _run_entry(entry: Entry, profile: str, seed: int) -> EntryResult:
     mutant = isinstance(entry, Mutant)
     clock = time.monotonic()
     try:
+        # A multi-fault mutant is a whole run: every deviation must be found in it.
         result = run_suite(target, profile=profile, seed=seed, first_failure_only=mutant)
     except Exception as exc:  # a run that could not start says nothing about the suite's power
         return _record(entry, seed, "error", time.monotonic() - clock, 0, [],
                        f"{type(exc).__name__}: {exc}")
-    return _record(entry, seed, _classify(result, mutant), time.monotonic() - clock,
-                   sum(n for op, n in result.calls.items() if op not in _NOT_CALLS),
-                   list(dict.fromkeys(f.clause for f in result.findings)), _detail(result),
-                   next((e.detail for e in result.errors if e.detail), ""))
+    score = score_multi(entry, result) if isinstance(entry, MultiMutant) else None
+    record = _record(entry, seed, _classify(result, entry, score), time.monotonic() - clock,
+                     sum(n for op, n in result.calls.items() if op not in _NOT_CALLS),
+                     list(dict.fromkeys(f.clause for f in result.findings)), _detail(result),
+                     next((e.detail for e in result.errors if e.detail), ""), score)
+    if score is None:
+        return record
+    return dataclasses.replace(record, findings=[
+        f"[{f.clause}] {_first_line(f.message)}" for f in result.findings])
 
 
-def _classify(result: RunResult, mutant: bool) -> Outcome:
+def _classify(result: RunResult, entry: Entry, score: MultiScore | None = None) -> Outcome:
+    if score is not None:
+        return "reported" if score.ok else "error" if result.verdict == "error" else "incomplete"
     if result.verdict == "error":
         return "error"
-    if mutant:
+    if isinstance(entry, Mutant):
         return "caught" if result.verdict == "does-not-conform" else "survived"
     return "passed" if result.verdict == "conforms" else "FAILED"
 
@@ -221,12 +376,25 @@ def _detail(result: RunResult) -> str:
 
 
 def _record(entry: Entry, seed: int, outcome: Outcome, seconds: float, calls: int,
-            failed: list[str], detail: str, trace: str = "") -> EntryResult:
+            failed: list[str], detail: str, trace: str = "",
+            score: MultiScore | None = None) -> EntryResult:
+    if isinstance(entry, MultiMutant):
+        if score is not None and not score.ok and outcome != "error":
+            detail = score.summary()
+        return EntryResult(entry.name, "multi", _multi_subject(entry), entry.description,
+                           "report all", outcome, round(seconds, 1), calls, failed, seed,
+                           detail, trace, score.deviations if score else [],
+                           score.problems if score else [])
     if isinstance(entry, Mutant):
         return EntryResult(entry.name, "mutant", entry.clause, entry.description, "fail",
                            outcome, round(seconds, 1), calls, failed, seed, detail, trace)
     return EntryResult(entry.name, "variant", entry.ambiguity or "", entry.description, "pass",
                        outcome, round(seconds, 1), calls, failed, seed, detail, trace)
+
+
+def _multi_subject(entry: MultiMutant) -> str:
+    missing = "".join(f", no {op}" for op in sorted(entry.missing_operations))
+    return f"{len(entry.deviations)} deviations{missing}"
 
 
 def _first_line(text: str) -> str:
@@ -241,6 +409,10 @@ def _failed_text(entry: EntryResult) -> str:
 
 
 def _progress_text(entry: EntryResult) -> str:
+    if entry.kind == "multi":
+        how = f": {entry.multi_summary()}" if entry.result != "error" else f": {entry.detail}"
+        return (f"{entry.name}: {entry.result}{how} in {entry.seconds:.1f} s "
+                f"({entry.calls} calls)")
     if entry.failed_clauses:
         how = f" under {_failed_text(entry)}"
     elif entry.result == "error":
@@ -257,7 +429,36 @@ _COLUMNS = ("name", "clause", "expected", "result", "seconds", "calls", "failed 
 
 def _rows(result: SelftestResult) -> list[tuple[str, ...]]:
     return [(e.name, e.subject or "-", e.expected, e.result, f"{e.seconds:.1f}", str(e.calls),
-             _failed_text(e)) for e in result.entries]
+             e.multi_summary() if e.kind == "multi" else _failed_text(e))
+            for e in result.entries]
+
+
+def multi_rows(entry: EntryResult) -> list[tuple[str, str, str]]:
+    """A multi-fault mutant's score, one row per deviation, then one per clause it keeps
+    right that failed, then the clauses not judged (grouped by state and reason):
+    (deviation or what, clause, what the run did)."""
+    rows = []
+    for d in entry.deviations:
+        if d.result == "caught":
+            text = "caught"
+        elif d.result == "duplicate":
+            text = f"caught, but {d.findings} findings (duplicates)"
+        else:
+            text = f"missed ({d.detail})" if d.detail else "missed"
+        rows.append((d.deviation, d.clause, text))
+    for p in entry.problems:
+        if p.kind == "knock-on":
+            found = f"{p.findings} finding{'s' if p.findings != 1 else ''}"
+            rows.append(("(none seeded)", p.clause, f"wrongly reported as {p.clause}, "
+                         f"{found}{': ' + p.detail if p.detail else ''}"))
+    unjudged: dict[str, list[str]] = {}
+    for p in entry.problems:
+        if p.kind == "not-judged":
+            unjudged.setdefault(f"{p.status}{': ' + p.detail if p.detail else ''}",
+                                []).append(p.clause)
+    for why, clauses in unjudged.items():
+        rows.append(("(not judged)", ", ".join(clauses), why))
+    return rows
 
 
 def table_lines(result: SelftestResult) -> list[str]:
@@ -273,6 +474,13 @@ def table_lines(result: SelftestResult) -> list[str]:
 
     lines = [line(rows[0]), "  ".join("-" * w for w in widths)]
     lines += [line(row) for row in rows[1:]]
+    for entry in result.multis:
+        lines += ["", f"{entry.name}: {entry.result} ({entry.subject})"]
+        details = multi_rows(entry)
+        first = max((len(r[0]) for r in details), default=0)
+        second = max((len(r[1]) for r in details if r[0] != "(not judged)"), default=0)
+        lines += [f"  {what:{first}}  {clause:{second}}  {text}".rstrip()
+                  for what, clause, text in details]
     lines += ["", *_problem_lines(result), _summary(result)]
     return lines
 
@@ -303,7 +511,22 @@ def markdown(result: SelftestResult) -> str:
         cells = (f"`{name}`", subject, expected, shown, seconds, calls, failed,
                  e.description.replace("|", "\\|"))
         lines.append("| " + " | ".join(cells) + " |")
+    if result.multis:
+        lines += ["", "Multi-fault mutants, deviation by deviation: each must be caught once "
+                  "under its own clause in one run, no other clause may fail, and every "
+                  "clause the target's operations allow must be judged.", "",
+                  "| multi-fault mutant / deviation | clause | result |", "|---|---|---|"]
+        for e in result.multis:
+            shown = e.result if e.ok else f"**{e.result}**"
+            lines.append(f"| `{e.name}` | {e.subject} | {shown}: {e.multi_summary()} |")
+            lines += [f"| ↳ {_md(what if what.startswith('(') else f'`{what}`')} | "
+                      f"{_md(clause)} | {_md(text)} |"
+                      for what, clause, text in multi_rows(e)]
     return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def write_reports(result: SelftestResult, directory: Path) -> dict[str, Path]:

@@ -70,7 +70,7 @@ _REQUIRED_BY_KIND: Mapping[str, tuple[tuple[str, str], ...]] = MappingProxyType(
 })
 _TOP_LEVEL_KEYS = frozenset({"default", "targets"})
 _EMULATOR_KEYS = frozenset({"readings", "settle_seconds", "deviations", "throttle_every",
-                            "fault_every"})
+                            "fault_every", "missing_operations"})
 _TARGET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _AWS_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+")
 
@@ -329,6 +329,16 @@ def _parse_behaviour(source: str, key: str, value: Any) -> Behaviour:
                                   f"{_suggest(dev, DEVIATIONS)}; deviations are listed in "
                                   "conformance/emulator/behaviour.py")
         kwargs["deviations"] = frozenset(names)
+    if "missing_operations" in value:
+        from conformance.emulator.backend import OPERATIONS
+
+        names = _string_list(source, f"{key}.missing_operations", value["missing_operations"],
+                             "operation names")
+        for op in names:
+            if op not in OPERATIONS:
+                raise ConfigError(f"{source}: {key}.missing_operations: unknown operation "
+                                  f"{op!r}{_suggest(op, OPERATIONS)}")
+        kwargs["missing_operations"] = frozenset(names)
     for every in ("throttle_every", "fault_every"):
         if every in value:
             count = _integer(source, f"{key}.{every}", value[every])

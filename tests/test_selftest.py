@@ -11,16 +11,30 @@ from conformance.clauses import AMBIGUITIES, CLAUSES
 from conformance.cli import main
 from conformance.emulator.behaviour import DEFAULT_READINGS, DEVIATIONS, Behaviour
 from conformance.errors import ConfigError
-from conformance.mutants import BY_NAME, CATALOGUE, MUTANTS, VARIANTS, Mutant
+from conformance.mutants import (
+    BY_NAME,
+    CATALOGUE,
+    MULTI_MUTANTS,
+    MUTANTS,
+    NEEDS_OPERATION,
+    PARTLY_NEEDS_OPERATION,
+    VARIANTS,
+    MultiMutant,
+    Mutant,
+)
+from conformance.results import ClauseResult, FindingRecord, RunResult, SuiteErrorRecord
 from conformance.selftest import (
     README_END,
     README_START,
     EntryResult,
     Outcome,
     SelftestResult,
+    _record,
     entry_seed,
     markdown,
+    multi_rows,
     run_selftest,
+    score_multi,
     select,
     table_lines,
     update_readme,
@@ -79,6 +93,174 @@ def test_refusal_mutant_pins_the_readings_it_needs() -> None:
     readings = BY_NAME["refusal-not-rolled-back"].behaviour.readings
     assert readings["AMB-CAP"] == "exception"
     assert readings["AMB-CAP-CROSS"] == "refused-whole"
+
+
+# --------------------------------------------------------------------------- multi-fault mutants
+
+SINGLE_CLAUSE = {m.name: m.clause for m in MUTANTS}
+
+
+def test_multi_fault_mutants_are_many_deviations_each_on_a_clause_of_its_own() -> None:
+    assert len([m for m in MULTI_MUTANTS if len(m.deviations) >= 10]) >= 3
+    for multi in MULTI_MUTANTS:
+        assert len(multi.deviations) >= 10, multi.name
+        clauses = list(multi.deviations.values())
+        assert len(set(clauses)) == len(clauses), multi.name  # one deviation per clause
+        # Each deviation is named with the clause its own mutant breaks.
+        assert all(SINGLE_CLAUSE[d] == c for d, c in multi.deviations.items()), multi.name
+        assert multi.behaviour.deviations == set(multi.deviations)
+        assert multi.behaviour.missing_operations == multi.missing_operations
+        assert isinstance(BY_NAME[multi.name], MultiMutant)
+
+
+def test_multi_fault_mutants_mix_every_part_of_the_api() -> None:
+    # AssociateFaces, DisassociateFaces, users, listings and tokens, across the catalogue
+    # and, but for the operation one leaves out, within each.
+    parts = {"AF": ("AF-",), "DF": ("DF-",), "users": ("CU-", "DU-"),
+             "listings": ("LIST-",), "tokens": ("-TOKEN-",)}
+    for multi in MULTI_MUTANTS:
+        clauses = list(multi.deviations.values())
+        shown = {part for part, marks in parts.items()
+                 if any(mark in c for mark in marks for c in clauses)}
+        wanted = set(parts) - ({"DF"} if "DisassociateFaces" in multi.missing_operations
+                               else set())
+        assert shown >= wanted, (multi.name, wanted - shown)
+
+
+def test_one_multi_fault_mutant_leaves_an_operation_out() -> None:
+    missing = [m for m in MULTI_MUTANTS if m.missing_operations]
+    assert missing
+    for multi in missing:
+        assert multi.missing_operations <= NEEDS_OPERATION.keys()
+        # None of its deviations is on a clause it cannot check.
+        needed = set().union(*(NEEDS_OPERATION[op] for op in multi.missing_operations))
+        assert not needed & set(multi.deviations.values()), multi.name
+    assert set(PARTLY_NEEDS_OPERATION) <= set(NEEDS_OPERATION)
+
+
+MULTI = MultiMutant("m", {"cap-off-by-one": "AF-CAP-USER", "df-no-release": "DF-RELEASE",
+                          "du-unknown-ok": "DU-NOT-FOUND"}, "three at once",
+                    frozenset({"DeleteFaces"}), Behaviour())
+
+
+def _run(states: dict[str, str], findings: list[str],
+         errors: list[SuiteErrorRecord] | None = None) -> RunResult:
+    """A run in which every clause passed but those in ``states``, with ``findings``."""
+    clauses = [ClauseResult(c, "text", states.get(c, "passed"), 1,  # type: ignore[arg-type]
+                            "no test case reached it" if states.get(c) == "not-checked" else "")
+               for c in CLAUSES]
+    found = [FindingRecord(c, f"{c} broke\nsecond line", "", [], "", 1, "") for c in findings]
+    return RunResult("r", {}, "ci", "spec", 1, "", 1.0, "does-not-conform", clauses, found,
+                     errors or [], {}, {}, {}, 1)
+
+
+ALL_CAUGHT = {"AF-CAP-USER": "failed", "DF-RELEASE": "failed", "DU-NOT-FOUND": "failed"}
+EXPECTED = ["AF-CAP-USER", "DF-RELEASE", "DU-NOT-FOUND"]
+
+
+def test_every_deviation_caught_once_is_reported() -> None:
+    score = score_multi(MULTI, _run(ALL_CAUGHT, EXPECTED))
+    assert [d.result for d in score.deviations] == ["caught"] * 3
+    assert score.ok and not score.problems
+    assert score.deviations[0].detail == "AF-CAP-USER broke"
+
+
+def test_a_missed_deviation_fails_and_is_named() -> None:
+    score = score_multi(MULTI, _run({**ALL_CAUGHT, "DF-RELEASE": "not-checked"},
+                                    ["AF-CAP-USER", "DU-NOT-FOUND"]))
+    assert not score.ok
+    missed = [d for d in score.deviations if d.result == "missed"]
+    assert [(d.deviation, d.clause) for d in missed] == [("df-no-release", "DF-RELEASE")]
+    assert missed[0].detail == "not-checked: no test case reached it"
+    assert "2/3 deviations caught once" in score.summary()
+
+
+def test_a_knock_on_clause_fails_the_self_test() -> None:
+    score = score_multi(MULTI, _run({**ALL_CAUGHT, "CONC": "failed"}, [*EXPECTED, "CONC"]))
+    assert all(d.result == "caught" for d in score.deviations)
+    assert not score.ok
+    assert [(p.clause, p.kind) for p in score.problems] == [("CONC", "knock-on")]
+    assert "1 other clauses failed" in score.summary()
+
+
+def test_a_clause_not_checked_that_the_operations_allow_fails_the_self_test() -> None:
+    for state in ("not-checked", "blocked", "partly-checked"):
+        score = score_multi(MULTI, _run({**ALL_CAUGHT, "LIST-USERS": state}, EXPECTED))
+        assert not score.ok, state
+        assert [(p.clause, p.kind, p.status) for p in score.problems] == [
+            ("LIST-USERS", "not-judged", state)]
+
+
+def test_clauses_that_need_the_missing_operation_may_go_unchecked() -> None:
+    # MULTI leaves DeleteFaces out: DEL-OWNED and DEL-FACES cannot be judged.
+    states = {**ALL_CAUGHT, "DEL-OWNED": "not-checked", "DEL-FACES": "blocked"}
+    assert score_multi(MULTI, _run(states, EXPECTED)).ok
+    # ... but another clause that does not need it may not.
+    score = score_multi(MULTI, _run({**states, "DU-RELEASE": "not-checked"}, EXPECTED))
+    assert [p.clause for p in score.problems] == ["DU-RELEASE"]
+    # ... and a finding on a clause that needs it is still a wrong finding.
+    score = score_multi(MULTI, _run({**states, "DEL-FACES": "failed"}, [*EXPECTED, "DEL-FACES"]))
+    assert [(p.clause, p.kind) for p in score.problems] == [("DEL-FACES", "knock-on")]
+
+
+def test_a_clause_with_some_cases_needing_the_missing_operation_may_be_partly_checked() -> None:
+    no_df = MultiMutant("n", {"cap-off-by-one": "AF-CAP-USER"}, "", frozenset(
+        {"DisassociateFaces"}), Behaviour())
+    states = {"AF-CAP-USER": "failed", "AF-STATUS": "partly-checked",
+              **{c: "not-checked" for c in NEEDS_OPERATION["DisassociateFaces"]}}
+    assert score_multi(no_df, _run(states, ["AF-CAP-USER"])).ok
+    states["AF-STATUS"] = "not-checked"
+    assert [p.clause for p in score_multi(no_df, _run(states, ["AF-CAP-USER"])).problems] == [
+        "AF-STATUS"]
+
+
+def test_duplicate_findings_for_one_deviation_are_flagged() -> None:
+    score = score_multi(MULTI, _run(ALL_CAUGHT, [*EXPECTED, "DF-RELEASE"]))
+    assert not score.ok
+    duplicate = [d for d in score.deviations if d.result == "duplicate"]
+    assert [(d.deviation, d.findings) for d in duplicate] == [("df-no-release", 2)]
+    assert "1 reported more than once" in score.summary()
+
+
+def test_a_run_error_fails_the_self_test() -> None:
+    score = score_multi(MULTI, _run(ALL_CAUGHT, EXPECTED, [
+        SuiteErrorRecord("cleanup", "left a collection"),
+        SuiteErrorRecord("transport", "connection refused")]))
+    assert score.errors == ["connection refused"] and not score.ok
+
+
+def test_multi_fault_table_shows_each_deviation() -> None:
+    score = score_multi(MULTI, _run({**ALL_CAUGHT, "DU-NOT-FOUND": "not-checked",
+                                     "CONC": "failed", "LIST-USERS": "not-checked",
+                                     "SCHEMA": "not-checked"},
+                                    ["AF-CAP-USER", "DF-RELEASE", "DF-RELEASE", "CONC"]))
+    entry = _record(MULTI, 1, "incomplete", 2.0, 10, ["AF-CAP-USER"], "", score=score)
+    assert entry.kind == "multi" and not entry.ok
+    assert entry.subject == "3 deviations, no DeleteFaces"
+    assert multi_rows(entry) == [
+        ("cap-off-by-one", "AF-CAP-USER", "caught"),
+        ("df-no-release", "DF-RELEASE", "caught, but 2 findings (duplicates)"),
+        ("du-unknown-ok", "DU-NOT-FOUND", "missed (not-checked: no test case reached it)"),
+        ("(none seeded)", "CONC", "wrongly reported as CONC, 1 finding: CONC broke"),
+        ("(not judged)", "SCHEMA, LIST-USERS", "not-checked: no test case reached it"),
+    ]
+    result = SelftestResult("ci", 0, 2, 3.0, [_entry("a", "caught", ["AF-SHAPE"]), entry])
+    assert not result.ok
+    text = "\n".join(table_lines(result))
+    assert "1/1 mutants caught, 0/0 variants pass, 0/1 multi-fault mutants fully reported" in text
+    assert "m: incomplete (3 deviations, no DeleteFaces)" in text
+    assert "incomplete: m: 1/3 deviations caught once, 1 reported more than once" in text
+    page = markdown(result)
+    assert "| ↳ `du-unknown-ok` | DU-NOT-FOUND | missed (not-checked: " in page
+    assert "| `m` | 3 deviations, no DeleteFaces | **incomplete**: 1/3 deviations" in page
+    assert result.to_json()["entries"][1]["deviations"][1]["result"] == "duplicate"
+
+
+def test_run_selftest_uses_every_core_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("os.cpu_count", lambda: 7)
+    assert run_selftest([]).jobs == 7  # nothing to run: no worker starts
+    with pytest.raises(ConfigError, match="--jobs must be at least 1"):
+        run_selftest([], jobs=0)
 
 
 # --------------------------------------------------------------------------- plumbing

@@ -184,6 +184,7 @@ def test_emulator_table_becomes_a_behaviour(tmp_path: Path) -> None:
         deviations = ["cap-off-by-one"]
         throttle_every = 3
         fault_every = 0
+        missing_operations = ["DisassociateFaces"]
     """))
     variant = targets.targets["variant"]
     assert variant.settle_timeout == 2.5
@@ -196,6 +197,7 @@ def test_emulator_table_becomes_a_behaviour(tmp_path: Path) -> None:
     assert behaviour.deviations == frozenset({"cap-off-by-one"})
     assert behaviour.throttle_every == 3
     assert behaviour.fault_every == 0
+    assert behaviour.missing_operations == frozenset({"DisassociateFaces"})
 
 
 def test_relative_faces_dir_is_resolved_against_the_file(tmp_path: Path,
@@ -350,6 +352,10 @@ BAD_FILES: list[tuple[str, str, list[str]]] = [
      'deviations = ["cap-of-by-one"]\n',
      ["targets.x.emulator.deviations: unknown deviation 'cap-of-by-one'",
       "did you mean 'cap-off-by-one'"]),
+    ("emulator unknown operation", '[targets.x]\nkind = "embedded"\n[targets.x.emulator]\n'
+     'missing_operations = ["DisassociateFace"]\n',
+     ["targets.x.emulator.missing_operations: unknown operation 'DisassociateFace'",
+      "did you mean 'DisassociateFaces'"]),
     ("emulator unknown reading", '[targets.x]\nkind = "embedded"\n[targets.x.emulator]\n'
      'readings = { AMB-DUP-IDS = "twice" }\n',
      ["targets.x.emulator.readings.AMB-DUP-IDS: unknown reading 'twice'"]),

@@ -123,6 +123,9 @@ class Backend(FaceOperations, UserOperations, AssociationOperations):
         """Serve ``operation`` (an AWS name such as "AssociateFaces")."""
         if operation not in OPERATIONS:
             raise UnknownOperationException(f"operation {operation!r} is not supported")
+        if not self.behaviour.implements(operation):
+            raise UnknownOperationException(f"operation {operation!r} is not implemented by "
+                                            "this emulator (missing_operations)")
         method: Callable[[Request], Response] = getattr(self, OPERATIONS[operation])
         return method(request)
 

@@ -3,9 +3,10 @@
 The default ``Behaviour()`` is the implementation we would ship if we were AWS:
 every clause of the register, and the readings AWS has published where it has
 published one. Legal variants change ``readings`` or ``settle_seconds``;
-mutants (``conformance.mutants``) add one name from ``DEVIATIONS``; fault
-injection (``throttle_every``, ``fault_every``) imitates a live service's
-transport so the suite's retries can be tested without AWS.
+mutants (``conformance.mutants``) add names from ``DEVIATIONS`` or leave
+operations out (``missing_operations``); fault injection (``throttle_every``,
+``fault_every``) imitates a live service's transport so the suite's retries can
+be tested without AWS.
 """
 
 from __future__ import annotations
@@ -116,6 +117,9 @@ class Behaviour:
     # it has any effect, with ThrottlingException (HTTP 400) or InternalServerError (500).
     throttle_every: int = 0
     fault_every: int = 0
+    # Operations the emulator does not implement, as an emulator still being built: each
+    # is answered UnknownOperationException (HTTP 400), as an unknown X-Amz-Target is.
+    missing_operations: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         for amb, reading in self.readings.items():
@@ -127,6 +131,17 @@ class Behaviour:
         unknown = self.deviations - DEVIATIONS.keys()
         if unknown:
             raise ValueError(f"unknown deviations {sorted(unknown)}")
+        if self.missing_operations:
+            # Imported here: the operations register as their modules load, after this one.
+            from conformance.emulator.backend import OPERATIONS
+
+            unserved = self.missing_operations - OPERATIONS.keys()
+            if unserved:
+                raise ValueError(f"unknown operations {sorted(unserved)}; the emulator serves "
+                                 f"{', '.join(sorted(OPERATIONS))}")
+
+    def implements(self, operation: str) -> bool:
+        return operation not in self.missing_operations
 
     def reading(self, ambiguity: str) -> str:
         return self.readings.get(ambiguity, DEFAULT_READINGS[ambiguity])

@@ -188,3 +188,24 @@ def test_the_image_limit_is_the_models_in_bytes() -> None:
     assert [(v.field, v.constraint) for v in found] == [("Image.Bytes", "size")]
     assert found[0].message == (f"Image size {IMAGE_MAX_BYTES + 1} bytes exceeds the "
                                 f"{IMAGE_MAX_BYTES} bytes limit")
+
+
+# --------------------------------------------------------------------------- missing operations
+
+
+def test_a_missing_operation_is_unknown_and_has_no_effect() -> None:
+    backend = Backend(Behaviour(missing_operations=frozenset({"DisassociateFaces"})))
+    backend.handle("CreateCollection", {"CollectionId": "c"})
+    backend.handle("CreateUser", {"CollectionId": "c", "UserId": "u"})
+    request = {"CollectionId": "c", "UserId": "u", "FaceIds": [FACE]}
+    with pytest.raises(UnknownOperationException, match="DisassociateFaces") as caught:
+        backend.handle("DisassociateFaces", request)
+    assert caught.value.http_status == 400
+    # The other operations are served as ever.
+    assert backend.handle("AssociateFaces", request)["UnsuccessfulFaceAssociations"] == [
+        {"FaceId": FACE, "Reasons": ["FACE_NOT_FOUND"]}]
+
+
+def test_missing_operations_must_be_operations() -> None:
+    with pytest.raises(ValueError, match="unknown operations \\['DisassociateFace'\\]"):
+        Behaviour(missing_operations=frozenset({"DisassociateFace"}))

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conformance.emulator import Backend, EmulatorServer, protocol
+from conformance.emulator import Backend, Behaviour, EmulatorServer, protocol
 
 TARGET = "RekognitionService."
 
@@ -96,3 +96,13 @@ def test_headers_are_case_insensitive() -> None:
     status, headers, _ = protocol.handle(Backend(), {"x-amz-target": TARGET + "ListCollections"},
                                          b"{}")
     assert status == 200 and headers["Content-Type"] == protocol.CONTENT_TYPE
+
+
+def test_a_missing_operation_answers_400_unknown_operation() -> None:
+    backend = Backend(Behaviour(missing_operations=frozenset({"DeleteUser"})))
+    status, headers, body = protocol.handle(
+        backend, {"X-Amz-Target": "RekognitionService.DeleteUser"},
+        b'{"CollectionId": "c", "UserId": "u"}')
+    assert status == 400
+    assert headers["x-amzn-ErrorType"] == "UnknownOperationException"
+    assert json.loads(body)["__type"] == "UnknownOperationException"
