@@ -149,9 +149,11 @@ def check_status(ledger: Ledger, model: CollectionModel, user_id: str, status: A
                      f"{context}: after a change UserStatus must be UPDATING or ACTIVE, "
                      f"got {status!r}")
         ledger.observe(A.AMB_STATUS_NOW, str(status), context)
-    else:
-        options = model.status_options(user_id)
-        ledger.check(C.AF_STATUS, status in options,
+    elif not ledger.state_in_doubt:  # after a knock-on in this answer, "nothing changed"
+        options = model.status_options(user_id)  # is the model's guess, not a fact
+        # A user that never held a face shows CREATED: CreateUser's clause (CU-CREATED).
+        ledger.check(C.AF_STATUS if model.users[user_id].had_face else C.CU_CREATED,
+                     status in options,
                      f"{context}: nothing changed, so UserStatus must be one of "
                      f"{sorted(options)}, got {status!r}")
 
@@ -274,7 +276,9 @@ def _check_low_match(ledger: Ledger, model: CollectionModel, request: FacesReque
         ledger.observe(A.AMB_FIRST_BATCH, "matched-in-request",
                        f"face {face_id} refused in a first batch of {len(candidates)}")
     confidence = entry.get("Confidence")
-    ledger.check(clause, isinstance(confidence, int | float),
+    # A Confidence that is not a number is the shape's deviation (the schema reports it).
+    ledger.check(C.AF_SHAPE if "Confidence" in entry else clause,
+                 isinstance(confidence, int | float),
                  f"LOW_MATCH_CONFIDENCE entry for {face_id} has no numeric Confidence: {entry!r}")
     if not isinstance(confidence, int | float):
         return None  # a known deviation, already reported: nothing to learn from it

@@ -127,8 +127,9 @@ CLAUSES: dict[str, Clause] = _clauses(
      "ClientRequestToken) are rejected by the server, with no effect", "M"),
     (C.AF_SHAPE, "every AssociateFaces response matches the schema; every FaceId in it was "
      "requested; no FaceId in both lists or twice", "S0,M"),
-    (C.AF_STATUS, "UserStatus is one of the enum; CREATED while the user never had a face; after "
-     "a change it is UPDATING or ACTIVE and becomes ACTIVE within the settle timeout", "S0,S1"),
+    (C.AF_STATUS, "UserStatus is one of the enum; after a change it is UPDATING or ACTIVE and "
+     "becomes ACTIVE within the settle timeout (a user that never held a face shows CREATED: "
+     "CU-CREATED)", "S0,S1"),
     (C.AF_TOKEN_REPLAY, "the same ClientRequestToken with the same parameters returns the same "
      "response and has no second effect", "S0,S1"),
     (C.AF_TOKEN_MISMATCH, "the same token with other parameters: "
@@ -148,7 +149,8 @@ CLAUSES: dict[str, Clause] = _clauses(
      "same response and has no second effect", "M"),
     (C.DF_TOKEN_MISMATCH, "DisassociateFaces: the same token with other parameters: "
      "IdempotentParameterMismatchException and no effect", "M"),
-    (C.CU_CREATED, "CreateUser answers {} and the new user lists as CREATED", "M,X"),
+    (C.CU_CREATED, "CreateUser answers {} and the new user shows CREATED (in listings and "
+     "answers) until it first holds a face", "M,X,S0"),
     (C.CU_CONFLICT, "CreateUser with an existing UserId: ConflictException, no effect", "M"),
     (C.CU_TOKEN_REPLAY, "CreateUser: the same token with the same parameters is idempotent",
      "M"),

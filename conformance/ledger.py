@@ -60,14 +60,18 @@ class Ledger:
         if ok:
             return
         if clause in self.known and (self.case is None or self.case[0] != clause):
-            with self._lock:
-                self.knock_ons[clause] += 1
-            self.state_in_doubt = True
+            self.knock_on(clause)
             return
         self.failures_raised += 1
         failure = fail(clause, message)
         failure.calls = self.call_log()
         raise failure
+
+    def knock_on(self, clause: str) -> None:
+        """An answer that a known deviation of ``clause`` explains: counted, not judged."""
+        with self._lock:
+            self.knock_ons[clause] += 1
+        self.state_in_doubt = True
 
     def found(self, clause: str) -> None:
         """``clause`` has a finding: from now on its failures elsewhere are knock-ons."""

@@ -83,6 +83,9 @@ class CollectionModel:
     gone_faces: dict[str, None] = field(default_factory=dict)
     confidences: dict[tuple[frozenset[str], str], Confidence] = field(default_factory=dict)
     tokens: list[TokenRecord] = field(default_factory=list)
+    # Every face ever indexed -> its person: a face a deviation kept after its deletion
+    # can be taken back into the model (``adopt``).
+    persons: dict[str, int] = field(default_factory=dict)
 
     # --- questions -------------------------------------------------------------------
 
@@ -147,6 +150,7 @@ class CollectionModel:
 
     def add_face(self, face_id: str, person: int) -> None:
         self.faces[face_id] = Face(face_id, person)
+        self.persons[face_id] = person
 
     def create_user(self, user_id: str) -> None:
         self.users[user_id] = User(user_id, settling=True)
@@ -186,6 +190,9 @@ class CollectionModel:
         for face_id in [f for f in self.faces if f not in owners]:
             del self.faces[face_id]
             self.gone_faces[face_id] = None
+        for face_id in [f for f in owners if f not in self.faces and f in self.persons]:
+            self.faces[face_id] = Face(face_id, self.persons[face_id])
+            self.gone_faces.pop(face_id, None)
         for user in self.users.values():
             user.faces = {f for f, owner in owners.items() if owner == user.user_id}
             user.had_face = user.had_face or bool(user.faces)
@@ -193,7 +200,7 @@ class CollectionModel:
         for face_id, owner in owners.items():
             face = self.faces.get(face_id)
             if face is not None:
-                face.owner = owner if owner in self.users else None
+                face.owner = owner  # perhaps a deleted user, if a deviation left it so
         return before != (set(self.users), {f: face.owner for f, face in self.faces.items()})
 
     def delete_faces(self, face_ids: list[str]) -> None:

@@ -256,7 +256,7 @@ MULTI_MUTANTS: tuple[MultiMutant, ...] = (
                "faceid-pattern-unchecked": C.AF_INPUT,
                "echo-duplicate-face": C.AF_SHAPE,
                "dedupe-without-token": C.AF_TOKEN_AUTO,
-               "df-no-release": C.DF_RELEASE,
+               "df-missing-user-status": C.DF_SHAPE,
                "cu-replay-conflict": C.CU_TOKEN_REPLAY,
                "du-unknown-ok": C.DU_NOT_FOUND,
                "du-mismatch-ignored": C.DU_TOKEN_MISMATCH,

@@ -20,6 +20,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -35,7 +36,7 @@ from conformance.mutants import (
     MultiMutant,
     Mutant,
 )
-from conformance.results import RunResult
+from conformance.results import NOTICE_KINDS, RunResult
 from conformance.targets import DEFAULT_SETTLE_TIMEOUT, Target
 
 Expected = Literal["fail", "pass", "report all"]
@@ -123,6 +124,10 @@ def score_multi(entry: MultiMutant, result: RunResult) -> MultiScore:
     the mutant leaves out (or, partly, has cases that need one and ends partly checked).
     """
     findings = Counter(f.clause for f in result.findings)
+    # Two findings of one clause in two of its cases are two deviations (DESIGN.md
+    # section 7: a finding is its clause, case and message); two in one case are one twice.
+    per_case = Counter((f.clause, f.case) for f in result.findings)
+    duplicated = {clause for (clause, _), n in per_case.items() if n > 1}
     first: dict[str, str] = {}
     for finding in result.findings:
         first.setdefault(finding.clause, _first_line(finding.message))
@@ -132,7 +137,7 @@ def score_multi(entry: MultiMutant, result: RunResult) -> MultiScore:
         state = states.get(clause)
         seen = state.status if state is not None else "absent"
         if seen in _FAILED or findings[clause]:
-            outcome: DeviationOutcome = "duplicate" if findings[clause] > 1 else "caught"
+            outcome: DeviationOutcome = "duplicate" if clause in duplicated else "caught"
             deviations.append(DeviationResult(deviation, clause, outcome, findings[clause],
                                               first.get(clause, "")))
         else:
@@ -154,11 +159,20 @@ def score_multi(entry: MultiMutant, result: RunResult) -> MultiScore:
             problems.append(ClauseProblem(clause, "knock-on", status, findings[clause],
                                           first.get(clause, "")))
         elif not (status in _HELD or clause in unneeded
-                  or (clause in partly and status == "partly-checked")):
+                  or (clause in partly and status == "partly-checked")
+                  or _excused(state.reason, entry.missing_operations, expected)):
             problems.append(ClauseProblem(clause, "not-judged", status, 0,
                                           _first_line(state.reason)))
-    errors = [_first_line(e.message) for e in result.errors if e.kind != "cleanup"]
+    errors = [_first_line(e.message) for e in result.errors if e.kind not in NOTICE_KINDS]
     return MultiScore(deviations, problems, errors)
+
+
+def _excused(reason: str, missing: frozenset[str], seeded_clauses: set[str]) -> bool:
+    """A clause left unjudged because the mutant lacks an operation it needs, or because a
+    seeded deviation spoils its set-up (blocked by a clause the mutant breaks)."""
+    blockers = set(re.findall(r"blocked by ([A-Z][A-Z-]+)", reason))
+    return (any(f"{op} not implemented" in reason for op in missing)
+            or (bool(blockers) and blockers <= seeded_clauses))
 
 
 @dataclass(frozen=True)

@@ -29,11 +29,13 @@ NOT_REACHED = "not reached"
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _RUN_PREFIX = re.compile(r"cfs-[0-9a-f]{6}-")
 _NUMBERED_ID = re.compile(r"'([A-Za-z_.:-]+?)\d+'")
+_NUMBER = re.compile(r"(?<![A-Za-z_])\d+(\.\d+)?")
 
 
 def identity(message: str) -> str:
     """``message`` with what differs between two runs of one target replaced by stable names:
-    FaceIds by face_1, face_2... in order of appearance, the run's prefix, id counters."""
+    FaceIds by face_1, face_2... in order of appearance, the run's prefix, id counters,
+    and numbers by N."""
     names: dict[str, str] = {}
 
     def face(match: re.Match[str]) -> str:
@@ -41,26 +43,27 @@ def identity(message: str) -> str:
 
     text = _UUID.sub(face, message)
     text = _RUN_PREFIX.sub("cfs-RUN-", text)
-    return _NUMBERED_ID.sub(lambda m: f"'{m.group(1)}#'", text)
+    text = _NUMBERED_ID.sub(lambda m: f"'{m.group(1)}#'", text)
+    # Counts and confidences: one deviation met at 98 and at 99 faces is still one.
+    return _NUMBER.sub("N", text)
 
 
 MET_ELSEWHERE = "met while checking "
 
 
 def unique(findings: list[FindingRecord]) -> list[FindingRecord]:
-    """One finding per deviation.
+    """One finding per deviation: per clause, case and normalised message (its identity).
 
-    The same normalised message under two cases of a clause is one deviation met twice.
     A deviation met while checking another clause is dropped when the clause's own checks
     found one too: it is the same deviation, seen from elsewhere.
     """
     found_by_own = {f.clause for f in findings if not f.case.startswith(MET_ELSEWHERE)}
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, str]] = set()
     out = []
     for f in findings:
         if f.case.startswith(MET_ELSEWHERE) and f.clause in found_by_own:
             continue
-        key = (f.clause, f.identity)
+        key = (f.clause, f.case, f.identity)
         if key not in seen:
             seen.add(key)
             out.append(f)

@@ -47,10 +47,15 @@ class TokenOperations(UserOperations):
             params["UserMatchThreshold"] = threshold / 2 + 1
         self.confirm_state(touched)
         outcome = self.call(record.operation, {**params, "ClientRequestToken": record.token})
+        knock_ons = self.ledger.knock_ons[clause]
         checks.check_refused(self.ledger, clause, outcome,
                              ("IdempotentParameterMismatchException",),
                              f"{record.operation} reusing token {record.token} with other "
                              f"parameters")
+        if self.ledger.knock_ons[clause] > knock_ons and record in self.model.tokens:
+            # A known deviation took the token over: what it replays now is that
+            # deviation's doing, not a second one.
+            self.model.tokens.remove(record)
         for user_id in touched:
             self.verify_user(user_id, clause)
 
