@@ -285,7 +285,7 @@ def judge_associate(ledger: Ledger, model: CollectionModel, request: FacesReques
                          f"face {face_id} exists and is unowned, but is in neither list")
 
     associated = [f for f in candidates if f in done]
-    _check_predictions(ledger, model, request, candidates, associated, threshold,
+    _check_predictions(ledger, model, request, candidates, associated, refusals, threshold,
                        threshold_clause)
     _check_cap(ledger, held, candidates, associated, low_matched, cap_refused)
     ledger.check(C.AF_SHAPE, "UserStatus" in body, "the AssociateFaces response has no UserStatus")
@@ -354,8 +354,8 @@ def _check_low_match(ledger: Ledger, model: CollectionModel, request: FacesReque
 
 
 def _check_predictions(ledger: Ledger, model: CollectionModel, request: FacesRequest,
-                       candidates: list[str], associated: list[str], threshold: float,
-                       clause: C) -> None:
+                       candidates: list[str], associated: list[str],
+                       refusals: dict[str, float], threshold: float, clause: C) -> None:
     """Metamorphic relations on the threshold, using what the target reported earlier.
 
     Only a request of one candidate is predicted: in a request of several, any of them
@@ -381,6 +381,13 @@ def _check_predictions(ledger: Ledger, model: CollectionModel, request: FacesReq
     prediction = known.predicts(threshold) if known else None
     cap_may_refuse = len(user.faces) + len(candidates) > USER_FACE_CAP
     if prediction is True and not cap_may_refuse:
+        now = refusals.get(first)
+        if known and known.exact is not None and now is not None:
+            # Refused again, with another Confidence for the same face against the same
+            # faces: the reported Confidence is at fault, whatever the threshold.
+            ledger.check(C.AF_THRESHOLD, abs(now - known.exact) < CONFIDENCE_MARGIN,
+                         f"face {first} was refused for {request.user_id!r} with Confidence "
+                         f"{known.exact}, and now with Confidence {now} against the same faces")
         ledger.check(clause, taken,
                      f"face {first} matched {request.user_id!r} earlier ({known}) so it must be "
                      f"accepted at threshold {threshold}, but was not")

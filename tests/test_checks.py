@@ -397,6 +397,17 @@ def test_batch_order_pinned_request_order_fails() -> None:
                         assoc(request, [CAND_B], [low_match(CAND, 10.0)]))
 
 
+def test_associate_refused_again_with_another_confidence_blames_the_confidence(
+        ledger: Ledger, model: CollectionModel) -> None:
+    # A server reporting the threshold as the Confidence looks like rounding at first
+    # (AMB-CONF-ROUNDING); its next refusal contradicts it under AF-THRESHOLD.
+    model.learn("u1", Learned(CAND, refused_with=100.0))
+    request = FacesRequest("u1", [CAND])
+    with fails("AF-THRESHOLD"):
+        judge_associate(ledger, model, request,
+                        assoc(request, [], [low_match(CAND, 75.0)], status="ACTIVE"))
+
+
 def test_associate_predictions_only_for_a_request_of_one_candidate(
         ledger: Ledger, model: CollectionModel) -> None:
     # The first candidate may be matched against a later one of the same request.
