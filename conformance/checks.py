@@ -19,6 +19,7 @@ from conformance.model import CollectionModel, Learned, User
 from conformance.schemas import validate_response
 from conformance.spec import (
     BUSY_CODE,
+    CONFIDENCE_MARGIN,
     DEFAULT_USER_MATCH_THRESHOLD,
     USER_FACE_CAP,
     VALIDATION_CODES,
@@ -84,12 +85,29 @@ def _entries(body: dict[str, Any], ok_key: str, bad_key: str
 
 
 def _check_listing_shape(ledger: Ledger, clause: C, request: FacesRequest,
-                         listed: list[str]) -> None:
+                         done: list[str], listed: list[str]) -> None:
+    """Every listed FaceId was requested; none is in both lists, nor twice in the list of
+    successes. A FaceId may be unsuccessful once per time it was requested (AMB-DUP-IDS
+    "per-occurrence": S0.10 read per element of FaceIds)."""
     unrequested = sorted(set(listed) - set(request.face_ids))
     ledger.check(clause, not unrequested,
                  f"the response names FaceIds that were not requested: {unrequested}")
-    twice = sorted(f for f, n in Counter(listed).items() if n > 1)
-    ledger.check(clause, not twice, f"FaceIds listed twice or in both lists: {twice}")
+    failed = listed[len(done):]
+    both = sorted(set(done) & set(failed))
+    twice = sorted(f for f, n in Counter(done).items() if n > 1)
+    ledger.check(clause, not twice and not both,
+                 f"FaceIds listed twice or in both lists: {sorted(set(twice) | set(both))}")
+    asked = Counter(request.face_ids)
+    over = sorted(f for f, n in Counter(failed).items() if n > asked[f])
+    ledger.check(clause, not over, f"FaceIds listed twice or in both lists: {over}")
+    repeated = [f for f, n in asked.items() if n > 1]
+    counts = [Counter(failed)[f] for f in repeated if f in failed]
+    if any(n > 1 for n in counts):
+        ledger.observe(A.AMB_DUP_IDS, "per-occurrence",
+                       f"FaceIds {request.face_ids}: a repeated face has an entry per occurrence")
+    elif counts:
+        ledger.observe(A.AMB_DUP_IDS, "once",
+                       f"FaceIds {request.face_ids}: a repeated face has one entry")
 
 
 def _reasons(entry: dict[str, Any]) -> list[str]:
@@ -111,11 +129,14 @@ def _check_other_user_entry(ledger: Ledger, clause: C, model: CollectionModel,
     if entry is None:
         return  # a known deviation, already reported: nothing more to read
     named = entry.get("UserId")
-    ledger.check(clause, named in (owner, request.user_id),
+    # S0.34 "metadata *like* FaceId, UserID, and Reasons": the member may be left out.
+    ledger.check(clause, named in (owner, request.user_id, None),
                  f"the ASSOCIATED_TO_A_DIFFERENT_USER entry for {face_id} names UserId "
                  f"{named!r}, neither the owner {owner!r} nor the requested user")
-    reading = "owner" if named == owner else "requested"
-    ledger.observe(A.AMB_OWNER_ID, reading, f"face {face_id} of {owner!r} requested for "
+    reading = "absent" if named is None else "owner" if named == owner else "requested"
+    # The sources let the two operations differ: each has its own ambiguity.
+    ambiguity = A.AMB_OWNER_ID if clause == C.AF_DIFF_USER else A.AMB_DF_OWNER_ID
+    ledger.observe(ambiguity, reading, f"face {face_id} of {owner!r} requested for "
                    f"{request.user_id!r}, entry names {named!r}")
 
 
@@ -130,32 +151,49 @@ def _check_not_found_entry(ledger: Ledger, clause: C, face_id: str, done: list[s
 
 
 def check_repeats(ledger: Ledger, request: FacesRequest, outcome: Outcome) -> bool:
-    """AMB-DUP-IDS. True when the request was rejected for its repeats (and is done with)."""
+    """AMB-DUP-IDS "rejected". True when the request was rejected for its repeats (and is
+    done with). How an answered request lists them ("once", "per-occurrence") is observed
+    by ``_check_listing_shape``, where a repeated face is listed."""
     if not request.has_repeats:
         return False
     if outcome.error in VALIDATION_CODES:
         ledger.observe(A.AMB_DUP_IDS, "rejected", f"FaceIds {request.face_ids}")
         return True
-    if outcome.ok:
-        ledger.observe(A.AMB_DUP_IDS, "once", f"FaceIds {request.face_ids}")
     return False
 
 
 def check_status(ledger: Ledger, model: CollectionModel, user_id: str, status: Any,
-                 changed: bool, context: str) -> None:
-    """AF-STATUS on the UserStatus of an AssociateFaces or DisassociateFaces response."""
+                 changed: bool, context: str, operation: str = "AssociateFaces") -> bool:
+    """AF-STATUS on the UserStatus of an AssociateFaces or DisassociateFaces response.
+
+    The readings are recorded per operation (the sources let the two differ). True when
+    a call that changed nothing answered UPDATING for a settled user (AMB-STATUS-NOOP):
+    the user may then list as UPDATING for a while.
+    """
+    disassociate = operation == "DisassociateFaces"
     if changed:
         ledger.check(C.AF_STATUS, status in ("UPDATING", "ACTIVE"),
                      f"{context}: after a change UserStatus must be UPDATING or ACTIVE, "
                      f"got {status!r}")
-        ledger.observe(A.AMB_STATUS_NOW, str(status), context)
-    elif not ledger.state_in_doubt:  # after a knock-on in this answer, "nothing changed"
-        options = model.status_options(user_id)  # is the model's guess, not a fact
-        # A user that never held a face shows CREATED: CreateUser's clause (CU-CREATED).
-        ledger.check(C.AF_STATUS if model.users[user_id].had_face else C.CU_CREATED,
-                     status in options,
-                     f"{context}: nothing changed, so UserStatus must be one of "
-                     f"{sorted(options)}, got {status!r}")
+        ledger.observe(A.AMB_DF_STATUS_NOW if disassociate else A.AMB_STATUS_NOW, str(status),
+                       context)
+        return False
+    if ledger.state_in_doubt:
+        return False  # after a knock-on in this answer, "nothing changed" is only a guess
+    noop = A.AMB_DF_STATUS_NOOP if disassociate else A.AMB_STATUS_NOOP
+    options = model.status_options(user_id)
+    if status == "UPDATING" and status not in options:
+        # S0.11: "the status of an operation which updates a UserID": this call's.
+        ledger.observe(noop, "UPDATING", f"{context}: nothing changed")
+        return True
+    # A user that never held a face shows CREATED: CreateUser's clause (CU-CREATED).
+    ledger.check(C.AF_STATUS if model.users[user_id].had_face else C.CU_CREATED,
+                 status in options,
+                 f"{context}: nothing changed, so UserStatus must be one of "
+                 f"{sorted(options)}, got {status!r}")
+    if not model.users[user_id].settling:
+        ledger.observe(noop, "current", f"{context}: nothing changed")
+    return False
 
 
 @dataclass(frozen=True)
@@ -166,6 +204,8 @@ class AssociateVerdict:
     refusals: dict[str, float]  # face -> reported confidence (LOW_MATCH_CONFIDENCE)
     rejected: bool  # refused whole (error): the harness verifies it had no effect
     busy: bool = False
+    # Nothing changed, yet it answered UPDATING (AMB-STATUS-NOOP): the user may list so.
+    noop_updating: bool = False
     # What the answer taught about the first candidate's match against the user's faces.
     learned: Learned | None = None
 
@@ -188,10 +228,17 @@ def judge_associate(ledger: Ledger, model: CollectionModel, request: FacesReques
     if crosses:
         ledger.reached("request-crossing-cap" if held < USER_FACE_CAP else "request-at-cap")
 
+    at_cap = held >= USER_FACE_CAP
     if outcome.error == "ServiceQuotaExceededException":
-        ledger.check(C.AF_CAP_USER, crosses,
+        ledger.check(C.AF_CAP_USER, crosses or at_cap,
                      f"ServiceQuotaExceededException though the user holds {held} faces and "
                      f"the request adds at most {len(candidates)}")
+        if not crosses:
+            # S1.7: "If more API calls are made after the limit is reached, a
+            # ServiceQuotaExceededException will result": any call, even one adding nothing.
+            ledger.observe(A.AMB_CAP_CALL, "exception-whole-call",
+                           f"user at {held}, a request adding no face")
+            return AssociateVerdict([], {}, rejected=True)
         ledger.observe(A.AMB_CAP, "exception", f"user at {held}, {len(candidates)} new faces")
         if held < USER_FACE_CAP:
             ledger.observe(A.AMB_CAP_CROSS, "refused-whole",
@@ -205,12 +252,16 @@ def judge_associate(ledger: Ledger, model: CollectionModel, request: FacesReques
 
     body = check_schema(ledger, C.AF_SHAPE, outcome)
     done, bad, listed = _entries(body, "AssociatedFaces", "UnsuccessfulFaceAssociations")
-    _check_listing_shape(ledger, C.AF_SHAPE, request, listed)
+    _check_listing_shape(ledger, C.AF_SHAPE, request, done, listed)
+    if at_cap and not candidates:
+        ledger.observe(A.AMB_CAP_CALL, "face-by-face", f"user at {held}, a request adding "
+                       f"no face was answered")
 
     explicit = request.threshold is not None
     threshold = request.threshold if request.threshold is not None else DEFAULT_USER_MATCH_THRESHOLD
     threshold_clause = C.AF_THRESHOLD if explicit else C.AF_THRESHOLD_DEFAULT
-    refusals: dict[str, float] = {}
+    refusals: dict[str, float] = {}  # refused with LOW_MATCH_CONFIDENCE and a Confidence
+    low_matched: list[str] = []  # refused with LOW_MATCH_CONFIDENCE, with or without one
     cap_refused: list[str] = []
 
     for face_id in faces:
@@ -227,8 +278,9 @@ def judge_associate(ledger: Ledger, model: CollectionModel, request: FacesReques
         elif face_id in bad:
             entry = bad[face_id]
             if "LOW_MATCH_CONFIDENCE" in _reasons(entry):
+                low_matched.append(face_id)
                 confidence = _check_low_match(ledger, model, request, face_id, entry,
-                                              candidates, threshold, threshold_clause)
+                                              candidates, done, threshold, threshold_clause)
                 if confidence is not None:
                     refusals[face_id] = confidence
             else:
@@ -238,23 +290,26 @@ def judge_associate(ledger: Ledger, model: CollectionModel, request: FacesReques
                          f"face {face_id} exists and is unowned, but is in neither list")
 
     associated = [f for f in candidates if f in done]
-    _check_predictions(ledger, model, request, candidates, associated, threshold,
+    _check_predictions(ledger, model, request, candidates, associated, refusals, threshold,
                        threshold_clause)
-    _check_cap(ledger, held, candidates, associated, refusals, cap_refused)
+    _check_cap(ledger, held, candidates, associated, low_matched, cap_refused)
     ledger.check(C.AF_SHAPE, "UserStatus" in body, "the AssociateFaces response has no UserStatus")
+    noop_updating = False
     if "UserStatus" in body:  # its absence is AF-SHAPE's finding, and leaves nothing to judge
-        check_status(ledger, model, request.user_id, body["UserStatus"], bool(associated),
-                     f"AssociateFaces of {len(faces)} faces to {request.user_id!r}")
-    return AssociateVerdict(associated, refusals, rejected=False,
+        noop_updating = check_status(ledger, model, request.user_id, body["UserStatus"],
+                                     bool(associated),
+                                     f"AssociateFaces of {len(faces)} faces to "
+                                     f"{request.user_id!r}")
+    return AssociateVerdict(associated, refusals, rejected=False, noop_updating=noop_updating,
                             learned=_learned(user, candidates, associated, refusals, threshold))
 
 
 def _learned(user: User, candidates: list[str], associated: list[str],
              refusals: dict[str, float], threshold: float) -> Learned | None:
-    """Only the first candidate, and only against a settled user that held faces, tells
-    something about one face against one user vector: later candidates may be matched
-    against faces the same request added."""
-    if user.settling or not candidates or not user.faces:
+    """Only a request of one candidate, to a settled user that held faces, tells something
+    about one face against one user vector: in a request of several, any of them may be
+    matched against faces the same request added, in any order (AMB-BATCH-ORDER)."""
+    if user.settling or len(candidates) != 1 or not user.faces:
         return None
     first = candidates[0]
     if first in refusals:
@@ -266,15 +321,30 @@ def _learned(user: User, candidates: list[str], associated: list[str],
 
 def _check_low_match(ledger: Ledger, model: CollectionModel, request: FacesRequest,
                      face_id: str, entry: dict[str, Any], candidates: list[str],
-                     threshold: float, clause: C) -> float | None:
+                     done: list[str], threshold: float, clause: C) -> float | None:
+    """A LOW_MATCH_CONFIDENCE refusal; returns its Confidence, None when it has none."""
     held = len(model.users[request.user_id].faces)
     if held == 0:
-        first = candidates[0] == face_id
-        ledger.check(C.AF_THRESHOLD, not first,
-                     f"user {request.user_id!r} has no face, so the threshold does not apply, "
-                     f"but face {face_id} was refused with LOW_MATCH_CONFIDENCE")
+        # Nothing to match against but faces this request took (S0.5), in any order (S0.3).
+        taken = [c for c in candidates if c != face_id and c in done]
+        ledger.check(C.AF_THRESHOLD, bool(taken),
+                     f"user {request.user_id!r} has no face and the request associated none, "
+                     f"so the threshold does not apply, but face {face_id} was refused with "
+                     f"LOW_MATCH_CONFIDENCE")
         ledger.observe(A.AMB_FIRST_BATCH, "matched-in-request",
                        f"face {face_id} refused in a first batch of {len(candidates)}")
+        earlier = candidates[:candidates.index(face_id)]
+        if not any(c in done for c in earlier):
+            ledger.observe(A.AMB_BATCH_ORDER, "any-order",
+                           f"face {face_id} refused in a first batch of {len(candidates)} though "
+                           f"no face listed before it was taken")
+    ledger.check(clause, threshold > 0,
+                 f"threshold 0 refuses nothing, but {face_id} was refused with "
+                 f"LOW_MATCH_CONFIDENCE ({entry!r})")
+    if entry.get("Confidence") is None:
+        # S0.38 describes Confidence, M.9 makes it optional.
+        ledger.observe(A.AMB_LOW_CONF_FIELD, "absent", f"LOW_MATCH_CONFIDENCE entry for {face_id}")
+        return None
     confidence = entry.get("Confidence")
     # A Confidence that is not a number is the shape's deviation (the schema reports it).
     ledger.check(C.AF_SHAPE if "Confidence" in entry else clause,
@@ -282,22 +352,26 @@ def _check_low_match(ledger: Ledger, model: CollectionModel, request: FacesReque
                  f"LOW_MATCH_CONFIDENCE entry for {face_id} has no numeric Confidence: {entry!r}")
     if not isinstance(confidence, int | float):
         return None  # a known deviation, already reported: nothing to learn from it
-    ledger.check(clause, threshold > 0,
-                 f"threshold 0 refuses nothing, but {face_id} was refused with "
-                 f"LOW_MATCH_CONFIDENCE (Confidence {confidence})")
-    ledger.check(clause, confidence < threshold,
+    ledger.observe(A.AMB_LOW_CONF_FIELD, "present", f"LOW_MATCH_CONFIDENCE entry for {face_id}")
+    # S0.38 does not say the reported value is the one compared: it may be rounded.
+    ledger.check(clause, confidence < threshold + CONFIDENCE_MARGIN,
                  f"face {face_id} refused with LOW_MATCH_CONFIDENCE at threshold {threshold} "
                  f"but its Confidence {confidence} is not below it")
+    if confidence >= threshold:
+        ledger.observe(A.AMB_CONF_ROUNDING, "rounded",
+                       f"face {face_id} refused at threshold {threshold} with Confidence "
+                       f"{confidence}")
     return float(confidence)
 
 
 def _check_predictions(ledger: Ledger, model: CollectionModel, request: FacesRequest,
-                       candidates: list[str], associated: list[str], threshold: float,
-                       clause: C) -> None:
+                       candidates: list[str], associated: list[str],
+                       refusals: dict[str, float], threshold: float, clause: C) -> None:
     """Metamorphic relations on the threshold, using what the target reported earlier.
 
-    Only the first candidate of a request is predicted: later ones may be matched
-    against faces the same request added.
+    Only a request of one candidate is predicted: in a request of several, any of them
+    may be matched against faces the same request added, in any order (AMB-BATCH-ORDER).
+    At threshold 100 a face of a person the user does not hold is never taken.
     """
     user = model.users[request.user_id]
     if not candidates:
@@ -312,12 +386,19 @@ def _check_predictions(ledger: Ledger, model: CollectionModel, request: FacesReq
         ledger.check(clause, not taken,
                      f"face {first} shows a person {request.user_id!r} does not hold, yet it was "
                      f"accepted at threshold 100 (two people never match with confidence 100)")
-    if user.settling:  # the user vector may still be changing: no prediction
+    if user.settling or len(candidates) != 1:  # the user vector may be changing: no prediction
         return
     known = model.confidence(request.user_id, first)
     prediction = known.predicts(threshold) if known else None
     cap_may_refuse = len(user.faces) + len(candidates) > USER_FACE_CAP
     if prediction is True and not cap_may_refuse:
+        now = refusals.get(first)
+        if known and known.exact is not None and now is not None:
+            # Refused again, with another Confidence for the same face against the same
+            # faces: the reported Confidence is at fault, whatever the threshold.
+            ledger.check(C.AF_THRESHOLD, abs(now - known.exact) < CONFIDENCE_MARGIN,
+                         f"face {first} was refused for {request.user_id!r} with Confidence "
+                         f"{known.exact}, and now with Confidence {now} against the same faces")
         ledger.check(clause, taken,
                      f"face {first} matched {request.user_id!r} earlier ({known}) so it must be "
                      f"accepted at threshold {threshold}, but was not")
@@ -344,7 +425,7 @@ def _observe_first_batch(ledger: Ledger, model: CollectionModel, request: FacesR
 
 
 def _check_cap(ledger: Ledger, held: int, candidates: list[str], associated: list[str],
-               refusals: dict[str, float], cap_refused: list[str]) -> None:
+               refusals: list[str], cap_refused: list[str]) -> None:
     after = held + len(associated)
     ledger.check(C.AF_CAP_USER, after <= USER_FACE_CAP,
                  f"the user held {held} faces and {len(associated)} more were associated: "
@@ -371,6 +452,7 @@ class DisassociateVerdict:
     released: list[str]
     rejected: bool
     busy: bool = False
+    noop_updating: bool = False  # AMB-DF-STATUS-NOOP, as for AssociateVerdict
 
 
 def judge_disassociate(ledger: Ledger, model: CollectionModel, request: FacesRequest,
@@ -389,7 +471,7 @@ def judge_disassociate(ledger: Ledger, model: CollectionModel, request: FacesReq
                  f"{outcome.message}")
     body = check_schema(ledger, C.DF_SHAPE, outcome)
     done, bad, listed = _entries(body, "DisassociatedFaces", "UnsuccessfulFaceDisassociations")
-    _check_listing_shape(ledger, C.DF_SHAPE, request, listed)
+    _check_listing_shape(ledger, C.DF_SHAPE, request, done, listed)
 
     released = []
     for face_id in request.distinct_faces():
@@ -419,15 +501,16 @@ def judge_disassociate(ledger: Ledger, model: CollectionModel, request: FacesReq
                  "the DisassociateFaces response has no UserStatus")
     status = body.get("UserStatus")
     emptied = bool(released) and not (user.faces - set(released))
+    noop_updating = False
     if "UserStatus" not in body:
         pass  # its absence is DF-SHAPE's finding, and leaves no status to judge
     elif emptied and status == "CREATED":
         ledger.check(C.AF_STATUS, True, "")
     else:
-        check_status(ledger, model, request.user_id, status, bool(released),
-                     f"DisassociateFaces of {len(request.face_ids)} faces from "
-                     f"{request.user_id!r}")
-    return DisassociateVerdict(released, rejected=False)
+        noop_updating = check_status(ledger, model, request.user_id, status, bool(released),
+                                     f"DisassociateFaces of {len(request.face_ids)} faces from "
+                                     f"{request.user_id!r}", "DisassociateFaces")
+    return DisassociateVerdict(released, rejected=False, noop_updating=noop_updating)
 
 
 def judge_delete_faces(ledger: Ledger, model: CollectionModel, face_ids: list[str],

@@ -79,6 +79,15 @@ class A(_Id):
     AMB_TOKEN_SCOPE = "AMB-TOKEN-SCOPE"
     AMB_DF_UNOWNED = "AMB-DF-UNOWNED"
     AMB_DEL_UNKNOWN = "AMB-DEL-UNKNOWN"
+    AMB_CAP_CALL = "AMB-CAP-CALL"
+    AMB_DF_STATUS_NOW = "AMB-DF-STATUS-NOW"
+    AMB_DF_OWNER_ID = "AMB-DF-OWNER-ID"
+    AMB_STATUS_NOOP = "AMB-STATUS-NOOP"
+    AMB_DF_STATUS_NOOP = "AMB-DF-STATUS-NOOP"
+    AMB_LOW_CONF_FIELD = "AMB-LOW-CONF-FIELD"
+    AMB_CONF_ROUNDING = "AMB-CONF-ROUNDING"
+    AMB_BATCH_ORDER = "AMB-BATCH-ORDER"
+    AMB_PATTERN_ANCHOR = "AMB-PATTERN-ANCHOR"
 
 
 @dataclass(frozen=True)
@@ -175,30 +184,75 @@ CLAUSES: dict[str, Clause] = _clauses(
 )
 
 
+# Each ambiguity names the sentences that allow its readings (docs/audit.md has every row).
 AMBIGUITIES: dict[str, Ambiguity] = {
     a.id: a
     for a in (
+        # S1.7 vs S0.10, for a request that would add a face to a user at the cap.
         Ambiguity(A.AMB_CAP, "what happens at the 100-face cap",
                   ("exception", "unsuccessful-entries"), C.AF_CAP_USER),
         Ambiguity(A.AMB_CAP_CROSS, "a request that would cross 100 faces",
                   ("refused-whole", "filled-to-cap"), C.AF_CAP_USER),
-        Ambiguity(A.AMB_OWNER_ID, "UserId in an ASSOCIATED_TO_A_DIFFERENT_USER entry",
-                  ("owner", "requested"), C.AF_DIFF_USER, aws_reading="owner"),
-        Ambiguity(A.AMB_STATUS_NOW, "UserStatus in the response after a change",
+        # S1.7 ("If more API calls are made after the limit is reached, a
+        # ServiceQuotaExceededException will result") vs S0.9-S0.10 (face by face).
+        Ambiguity(A.AMB_CAP_CALL, "an AssociateFaces call for a user already at 100 faces that "
+                  "would add no face (only its own, other users' or absent faces)",
+                  ("face-by-face", "exception-whole-call"), C.AF_CAP_USER),
+        # S0.36 (the owner or the requested user); S0.34 "metadata *like* FaceId, UserID":
+        # the member may be left out.
+        Ambiguity(A.AMB_OWNER_ID, "UserId in an AssociateFaces ASSOCIATED_TO_A_DIFFERENT_USER "
+                  "entry", ("owner", "requested", "absent"), C.AF_DIFF_USER,
+                  aws_reading="owner"),
+        # M.DF.5, M.DF.9: DisassociateFaces' documentation says nothing of the entry's UserId.
+        Ambiguity(A.AMB_DF_OWNER_ID, "UserId in a DisassociateFaces "
+                  "ASSOCIATED_TO_A_DIFFERENT_USER entry", ("owner", "requested", "absent"),
+                  C.DF_DIFF_USER, aws_reading="owner"),
+        # S0.11-S0.15, S0.41.
+        Ambiguity(A.AMB_STATUS_NOW, "UserStatus in the AssociateFaces response after a change",
                   ("UPDATING", "ACTIVE"), C.AF_STATUS, aws_reading="UPDATING"),
+        # M.DF.9: the status sentences S0.11-S0.15 are AssociateFaces' only.
+        Ambiguity(A.AMB_DF_STATUS_NOW, "UserStatus in the DisassociateFaces response after a "
+                  "change", ("UPDATING", "ACTIVE"), C.AF_STATUS, aws_reading="UPDATING"),
+        # S0.11 "the status of an operation which updates a UserID" (the call itself) vs
+        # S0.13-S0.15 (the user's status).
+        Ambiguity(A.AMB_STATUS_NOOP, "UserStatus in an AssociateFaces response that changed "
+                  "nothing, for a settled user", ("current", "UPDATING"), C.AF_STATUS),
+        Ambiguity(A.AMB_DF_STATUS_NOOP, "UserStatus in a DisassociateFaces response that "
+                  "changed nothing, for a settled user", ("current", "UPDATING"), C.AF_STATUS),
+        # S0.5 "a UserID that has at least one FaceID already associated".
         Ambiguity(A.AMB_FIRST_BATCH, "several faces sent to a user with no face yet",
                   ("no-threshold", "matched-in-request"), C.AF_THRESHOLD),
-        Ambiguity(A.AMB_DUP_IDS, "a FaceId repeated in one request", ("once", "rejected"),
-                  C.AF_SHAPE),
+        # S0.3 "Each FaceId ... is associated": no order is given. Only "any-order" can be
+        # told apart (a face refused with no earlier face of the request taken).
+        Ambiguity(A.AMB_BATCH_ORDER, "faces of one request matched against each other: in "
+                  "request order or in any order", ("request-order", "any-order"),
+                  C.AF_THRESHOLD),
+        # S0.9/S0.10 read per element of FaceIds ("per-occurrence"), or per distinct face.
+        Ambiguity(A.AMB_DUP_IDS, "a FaceId repeated in one request",
+                  ("once", "rejected", "per-occurrence"), C.AF_SHAPE),
         Ambiguity(A.AMB_INVALID_CODE, "the error for a constraint violation",
                   ("InvalidParameterException", "ValidationException"), C.AF_INPUT),
+        # M: the unanchored patterns of CollectionId and UserId (ClientRequestToken's is
+        # anchored): a "search" server accepts an id that contains a match.
+        Ambiguity(A.AMB_PATTERN_ANCHOR, "are the model's unanchored id patterns whole-value "
+                  "matches", ("full-match", "search"), C.AF_INPUT),
+        # S0.13 vs S0.14.
         Ambiguity(A.AMB_EMPTY_AGAIN, "UserStatus after all faces are disassociated",
                   ("CREATED", "ACTIVE"), C.AF_STATUS),
+        # S0.23, M.DF.7: only the dimension across operations is probed (docs/audit.md).
         Ambiguity(A.AMB_TOKEN_SCOPE, "is a token shared across operations",
                   ("per-operation", "shared"), C.AF_TOKEN_MISMATCH),
+        # M.DF.4 vs M.DF.5.
         Ambiguity(A.AMB_DF_UNOWNED, "DisassociateFaces of an existing face that no user owns",
                   ("face-not-found", "ignored"), C.DF_NOT_FOUND),
         Ambiguity(A.AMB_DEL_UNKNOWN, "DeleteFaces of a FaceId absent from the collection",
                   ("face-not-found", "ignored"), C.DEL_FACES),
+        # S0.38, M.9: Confidence is an optional member.
+        Ambiguity(A.AMB_LOW_CONF_FIELD, "does a LOW_MATCH_CONFIDENCE entry carry Confidence",
+                  ("present", "absent"), C.AF_THRESHOLD, aws_reading="present"),
+        # S0.38 does not say Confidence is the exact value compared: only "rounded" can be
+        # told apart (a refusal reporting a Confidence at or just above the threshold).
+        Ambiguity(A.AMB_CONF_ROUNDING, "is a refused face's Confidence the exact value compared "
+                  "with the threshold", ("exact", "rounded"), C.AF_THRESHOLD),
     )
 }

@@ -218,8 +218,7 @@ class ConformanceMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.h.model.tokens)
     @rule(data=st.data())
     def reuse_token_across_operations(self, data: st.DataObject) -> None:
-        records = [r for r in self.h.model.tokens
-                   if r.operation == "AssociateFaces" and r.user_id in self.h.model.users]
+        records = self.h.cross_operation_records()
         if not records:
             return
         self.h.reuse_token_across_operations(

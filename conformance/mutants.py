@@ -118,6 +118,13 @@ def _non_default_readings() -> list[tuple[str, str]]:
             if reading != DEFAULT_READINGS[amb.id]]
 
 
+# Readings that only show together with another: (ambiguity, reading) -> the others.
+_COMPANIONS: dict[tuple[str, str], dict[str, str]] = {
+    # Matching the faces of a request in any order needs matching within the request.
+    (A.AMB_BATCH_ORDER, "any-order"): {A.AMB_FIRST_BATCH: "matched-in-request"},
+}
+
+
 def _reading_variants() -> list[Variant]:
     """One variant per non-default reading, named after the ambiguity and the reading."""
     variants = []
@@ -125,7 +132,7 @@ def _reading_variants() -> list[Variant]:
         kebab = re.sub(r"(?<=[a-z])(?=[A-Z])", "-", reading).lower()  # ValidationException
         name = f"{amb.removeprefix('AMB-').lower()}-{kebab}"
         variants.append(_variant(name, f"{AMBIGUITIES[amb].question}: {reading}", amb,
-                                 {amb: reading}))
+                                 {**_COMPANIONS.get((amb, reading), {}), amb: reading}))
     # Filling up to the cap reaches the cap itself, so it is also tried with the other
     # reading of what happens there.
     variants.append(_variant(

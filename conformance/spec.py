@@ -35,6 +35,8 @@ BAD_FACE_IDS = (("not-a-face-id", "not a UUID"),
                 ("4a1b2c3d-0000-4000-8000-00000000000", "one hex digit short"))
 BAD_USER_IDS = (("", "empty"), ("x" * 129, "129 characters"), ("bad user!", "space and !"),
                 ("user/1", "slash"))
+# The values above that contain a match of their unanchored pattern (AMB-PATTERN-ANCHOR).
+SEARCH_MATCHED = frozenset({"bad user!", "user/1", "!bad", "/x"})
 BAD_TOKENS = (("bad token!", "space and !"), ("x" * 65, "65 characters"), ("", "empty"),
               ("tok.en", "dot"))
 # Appended to the run's resource prefix so the request can name nothing but ours.
@@ -50,6 +52,9 @@ class InvalidCase:
     value: str | float  # for "FaceIds", how many ids to send
     what: str
     clause: C
+    # Invalid only if the model's unanchored pattern must match the whole value
+    # (AMB-PATTERN-ANCHOR): the value contains a match.
+    full_match_only: bool = False
 
 
 INVALID_CASES: tuple[InvalidCase, ...] = (
@@ -57,7 +62,8 @@ INVALID_CASES: tuple[InvalidCase, ...] = (
     InvalidCase("FaceIds", 0, "no FaceIds", C.AF_CAP_REQUEST),
     InvalidCase("FaceIds", 101, "101 FaceIds", C.AF_CAP_REQUEST),
     *(InvalidCase("FaceId", v, w, C.AF_INPUT) for v, w in BAD_FACE_IDS),
-    *(InvalidCase("UserId", v, w, C.AF_INPUT) for v, w in BAD_USER_IDS),
+    *(InvalidCase("UserId", v, w, C.AF_INPUT, v in SEARCH_MATCHED) for v, w in BAD_USER_IDS),
     *(InvalidCase("ClientRequestToken", v, w, C.AF_INPUT) for v, w in BAD_TOKENS),
-    *(InvalidCase("CollectionId", v, w, C.AF_INPUT) for v, w in BAD_COLLECTION_SUFFIXES),
+    *(InvalidCase("CollectionId", v, w, C.AF_INPUT, v in SEARCH_MATCHED)
+      for v, w in BAD_COLLECTION_SUFFIXES),
 )

@@ -67,8 +67,10 @@ def test_every_non_default_reading_has_a_variant() -> None:
     wanted = {(a.id, r) for a in AMBIGUITIES.values() for r in a.readings
               if r != DEFAULT_READINGS[a.id]}
     assert wanted <= single
+    # One reading per ambiguity at once: of several non-default ones, the last.
     combined = BY_NAME["all-other-readings"].behaviour.readings
-    assert all(combined[amb] == reading for amb, reading in wanted)
+    assert all(combined[amb] != DEFAULT_READINGS[amb] for amb, _ in wanted)
+    assert {(amb, combined[amb]) for amb, _ in wanted} <= wanted
 
 
 def test_filled_to_cap_is_tried_with_both_readings_of_the_cap() -> None:

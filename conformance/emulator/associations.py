@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -36,35 +37,53 @@ class AssociationOperations(OperationsBase):
         user = self._store.user(collection, user_id)
         threshold = self._threshold(request)
         held = [f.person for f in collection.faces_of(user_id)]
+        if (len(held) >= self._cap() and self._reading("AMB-CAP-CALL") == "exception-whole-call"
+                and not any(collection.faces[f].user_id is None
+                            for f in face_ids if f in collection.faces)):
+            # S1.7: "If more API calls are made after the limit is reached, a
+            # ServiceQuotaExceededException will result", even for a call that adds nothing.
+            raise ServiceQuotaExceededException(
+                f"The user id: {user_id} already holds {len(held)} faces, the limit of "
+                f"{USER_FACE_CAP} faces per user")
 
         associated: list[str] = []
         unsuccessful: list[Response] = []
         candidates: list[Face] = []
-        for face_id in face_ids:
+        # Each occurrence judged in turn (AMB-DUP-IDS "per-occurrence") gets the answer the
+        # face got first; in any order (AMB-BATCH-ORDER), the request is read backwards.
+        decided: dict[str, Response] = {}
+        order = self._occurrences(request)
+        any_order = self._reading("AMB-BATCH-ORDER") == "any-order"
+        for face_id in reversed(order) if any_order else order:
+            if face_id in decided:
+                unsuccessful.append(dict(decided[face_id]))
+                continue
+            if any(c.face_id == face_id for c in candidates):
+                continue  # associated by this request already: ignored (S0.9)
             face = collection.faces.get(face_id)
             if face is None:
                 if not self._deviates("drop-unknown-face"):
-                    unsuccessful.append({"FaceId": face_id, "Reasons": ["FACE_NOT_FOUND"]})
+                    decided[face_id] = {"FaceId": face_id, "Reasons": ["FACE_NOT_FOUND"]}
+                    unsuccessful.append(decided[face_id])
                 continue
             if face.user_id == user_id:
                 if self._deviates("report-already-associated"):
                     associated.append(face_id)
                 continue
             if face.user_id is not None and not self._deviates("move-owned-face"):
-                unsuccessful.append({"FaceId": face_id,
-                                     "UserId": self._owner_for_entry(face.user_id, user_id),
-                                     "Reasons": ["ASSOCIATED_TO_A_DIFFERENT_USER"]})
+                decided[face_id] = self._different_user_entry("AssociateFaces", face_id,
+                                                              face.user_id, user_id)
+                unsuccessful.append(decided[face_id])
                 continue
             confidence = self._confidence(face.person, held, [c.person for c in candidates])
             if confidence is not None and confidence < threshold:
-                reported: Any = (threshold if self._deviates("low-confidence-reports-threshold")
-                                 else confidence)
-                if self._deviates("confidence-as-string"):
-                    reported = str(reported)
-                unsuccessful.append({"FaceId": face_id, "Confidence": reported,
-                                     "Reasons": ["LOW_MATCH_CONFIDENCE"]})
+                decided[face_id] = self._low_match_entry(face_id, confidence, threshold)
+                unsuccessful.append(decided[face_id])
                 continue
             candidates.append(face)
+        if any_order:
+            candidates.reverse()
+            unsuccessful.reverse()
 
         taken, refused, over_quota = self._split_at_cap(len(held), candidates)
         if over_quota:
@@ -86,8 +105,27 @@ class AssociationOperations(OperationsBase):
         response: Response = {"AssociatedFaces": [{"FaceId": f} for f in associated],
                               "UnsuccessfulFaceAssociations": unsuccessful}
         if not self._deviates("missing-user-status"):
-            response["UserStatus"] = self._settling.status_after(collection, user, bool(taken))
+            response["UserStatus"] = self._settling.status_after(collection, user, bool(taken),
+                                                                 "AssociateFaces")
         return response
+
+    def _low_match_entry(self, face_id: str, confidence: float, threshold: float) -> Response:
+        """A LOW_MATCH_CONFIDENCE entry: its Confidence per AMB-LOW-CONF-FIELD and
+        AMB-CONF-ROUNDING (to a whole number, half up: within the suite's margin)."""
+        entry: Response = {"FaceId": face_id, "Reasons": ["LOW_MATCH_CONFIDENCE"]}
+        if self._reading("AMB-LOW-CONF-FIELD") == "absent":
+            return entry
+        reported: Any = (threshold if self._deviates("low-confidence-reports-threshold")
+                         else confidence)
+        if self._reading("AMB-CONF-ROUNDING") == "rounded":
+            reported = float(math.floor(reported + 0.5))
+        if self._deviates("confidence-as-string"):
+            reported = str(reported)
+        entry["Confidence"] = reported
+        return entry
+
+    def _cap(self) -> int:
+        return USER_FACE_CAP + 1 if self._deviates("cap-off-by-one") else USER_FACE_CAP
 
     def _threshold(self, request: Request) -> float:
         default = 50.0 if self._deviates("default-threshold-50") else DEFAULT_USER_MATCH_THRESHOLD
@@ -117,7 +155,7 @@ class AssociationOperations(OperationsBase):
     def _split_at_cap(self, held: int,
                       candidates: list[Face]) -> tuple[list[Face], list[Face], bool]:
         """(faces taken, faces refused by the cap, whether the request must fail instead)."""
-        cap = USER_FACE_CAP + 1 if self._deviates("cap-off-by-one") else USER_FACE_CAP
+        cap = self._cap()
         room = max(cap - held, 0)
         if self._deviates("cap-checked-per-request") and held < cap:
             room = len(candidates)
@@ -150,8 +188,10 @@ class AssociationOperations(OperationsBase):
         user = self._store.user(collection, user_id)
         released: list[Face] = []
         unsuccessful: list[Response] = []
-        for face_id in self._face_ids(request):
+        for face_id in self._occurrences(request):
             face = collection.faces.get(face_id)
+            if face is not None and face in released:
+                continue  # disassociated by this request already: ignored (M.DF.4)
             if face is None:
                 if not self._deviates("df-drop-unknown-face"):
                     unsuccessful.append({"FaceId": face_id, "Reasons": ["FACE_NOT_FOUND"]})
@@ -161,9 +201,8 @@ class AssociationOperations(OperationsBase):
                 if self._deviates("df-releases-other-users-face"):
                     released.append(face)
                 else:
-                    unsuccessful.append({"FaceId": face_id,
-                                         "UserId": self._owner_for_entry(face.user_id, user_id),
-                                         "Reasons": ["ASSOCIATED_TO_A_DIFFERENT_USER"]})
+                    unsuccessful.append(self._different_user_entry(
+                        "DisassociateFaces", face_id, face.user_id, user_id))
             elif self._reading("AMB-DF-UNOWNED") == "face-not-found":
                 unsuccessful.append({"FaceId": face_id, "Reasons": ["FACE_NOT_FOUND"]})
         for face in released:
@@ -173,6 +212,7 @@ class AssociationOperations(OperationsBase):
         response: Response = {"DisassociatedFaces": [{"FaceId": f.face_id} for f in released],
                               "UnsuccessfulFaceDisassociations": unsuccessful}
         if not self._deviates("df-missing-user-status"):
-            response["UserStatus"] = self._settling.status_after(collection, user, bool(released))
+            response["UserStatus"] = self._settling.status_after(collection, user, bool(released),
+                                                                 "DisassociateFaces")
         return response
 

@@ -29,6 +29,15 @@ DEFAULT_READINGS: Mapping[str, str] = MappingProxyType({
     "AMB-TOKEN-SCOPE": "per-operation",
     "AMB-DF-UNOWNED": "face-not-found",
     "AMB-DEL-UNKNOWN": "face-not-found",
+    "AMB-CAP-CALL": "face-by-face",
+    "AMB-DF-STATUS-NOW": "UPDATING",
+    "AMB-DF-OWNER-ID": "owner",
+    "AMB-STATUS-NOOP": "current",
+    "AMB-DF-STATUS-NOOP": "current",
+    "AMB-LOW-CONF-FIELD": "present",
+    "AMB-CONF-ROUNDING": "exact",
+    "AMB-BATCH-ORDER": "request-order",
+    "AMB-PATTERN-ANCHOR": "full-match",
 })
 
 # Seeded deviations, each breaking one clause in a way emulator authors really do.

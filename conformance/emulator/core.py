@@ -70,11 +70,24 @@ class OperationsBase:
         return invalid_input(self.behaviour, message)
 
     def _face_ids(self, request: Request) -> list[str]:
-        """The request's FaceIds, each once, in request order (AMB-DUP-IDS "once")."""
+        """The request's FaceIds in request order: each once (AMB-DUP-IDS "once"), or every
+        occurrence (AMB-DUP-IDS "per-occurrence", for AssociateFaces and DisassociateFaces)."""
         return list(dict.fromkeys(request["FaceIds"]))
 
-    def _owner_for_entry(self, owner: str, requested: str) -> str:
-        return owner if self._reading("AMB-OWNER-ID") == "owner" else requested
+    def _occurrences(self, request: Request) -> list[str]:
+        if self._reading("AMB-DUP-IDS") == "per-occurrence":
+            return list(request["FaceIds"])
+        return self._face_ids(request)
+
+    def _different_user_entry(self, operation: str, face_id: str, owner: str,
+                              requested: str) -> Response:
+        """An ASSOCIATED_TO_A_DIFFERENT_USER entry, its UserId per AMB-(DF-)OWNER-ID."""
+        ambiguity = "AMB-OWNER-ID" if operation == "AssociateFaces" else "AMB-DF-OWNER-ID"
+        reading = self._reading(ambiguity)
+        entry: Response = {"FaceId": face_id, "Reasons": ["ASSOCIATED_TO_A_DIFFERENT_USER"]}
+        if reading != "absent":
+            entry["UserId"] = owner if reading == "owner" else requested
+        return entry
 
     def _page(self, operation: str, scope: str, items: Sequence[_Item],
               seq: Callable[[_Item], int], request: Request,

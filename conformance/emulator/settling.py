@@ -25,10 +25,15 @@ class Settling:
             return "ACTIVE"
         return self.behaviour.reading("AMB-EMPTY-AGAIN")
 
-    def status_after(self, collection: Collection, user: User, changed: bool) -> str:
-        """The UserStatus an answer reports right after it changed ``user`` (or not)."""
+    def status_after(self, collection: Collection, user: User, changed: bool,
+                     operation: str = "AssociateFaces") -> str:
+        """The UserStatus an answer of ``operation`` reports right after it changed ``user``
+        (AMB-STATUS-NOW, AMB-DF-STATUS-NOW) or not (AMB-STATUS-NOOP, AMB-DF-STATUS-NOOP)."""
+        prefix = "AMB-" if operation == "AssociateFaces" else "AMB-DF-"
         if changed:
-            return self.behaviour.reading("AMB-STATUS-NOW")
+            return self.behaviour.reading(f"{prefix}STATUS-NOW")
+        if self.behaviour.reading(f"{prefix}STATUS-NOOP") == "UPDATING":
+            return "UPDATING"  # the status of this call, an update (S0.11)
         return self.status(collection, user)
 
     def changed(self, user: User) -> None:

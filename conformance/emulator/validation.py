@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -52,6 +53,8 @@ class Violation:
     field: str  # which member, without indices, so deviations can name it: "FaceIds.member"
     constraint: str  # required | type | min | max | pattern | enum | finite | size
     message: str
+    value: Any = None  # the offending value
+    limit: Any = None  # the schema's bound or (anchored) pattern
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,8 @@ def input_violations(operation: str, request: Request) -> list[Violation]:
     # A member the operation does not have is ignored, as the service does.
     found = [v for v in request_violations(operation, request) if v.constraint != "unknown"]
     found.sort(key=lambda v: (_order(request, v), _RANK.get(v.constraint, 5)))
-    violations = [Violation(v.path, v.member, v.constraint, _message(v)) for v in found
+    violations = [Violation(v.path, v.member, v.constraint, _message(v), v.value, v.limit)
+                  for v in found
                   if not (v.kind == "blob" and v.constraint == "max")]
     return violations + _oversized_images(request)
 
@@ -140,7 +144,8 @@ def output_violations(operation: str, response: Request) -> list[str]:
 
 def check_request(operation: str, request: Request, behaviour: Behaviour) -> None:
     """Raise the error AWS answers to an invalid ``request``; nothing if it is valid."""
-    found = [v for v in input_violations(operation, request) if not _unchecked(v, behaviour)]
+    found = [v for v in input_violations(operation, request) if not _unchecked(v, behaviour)
+             and not _searched(v, behaviour)]
     too_large = [v for v in found if v.constraint == "size"]
     if too_large:
         raise ImageTooLargeException(too_large[0].message)
@@ -173,6 +178,18 @@ def _unchecked(violation: Violation, behaviour: Behaviour) -> bool:
     return any(behaviour.deviates(name) and violation.field == member
                and violation.constraint in constraints
                for name, (member, constraints) in UNCHECKED.items())
+
+
+def _searched(violation: Violation, behaviour: Behaviour) -> bool:
+    """AMB-PATTERN-ANCHOR "search": a value that contains a match of a pattern the model
+    leaves unanchored satisfies it (the schema anchors it as ``^(?:...)$``)."""
+    if violation.constraint != "pattern" or behaviour.reading("AMB-PATTERN-ANCHOR") != "search":
+        return False
+    limit, value = violation.limit, violation.value
+    if not (isinstance(limit, str) and isinstance(value, str)
+            and limit.startswith("^(?:") and limit.endswith(")$")):
+        return False  # a pattern the model anchors itself (ClientRequestToken's)
+    return re.search(limit[4:-2], value) is not None
 
 
 def _oversized_images(request: Request) -> list[Violation]:

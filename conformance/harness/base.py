@@ -50,6 +50,8 @@ class HarnessBase:
         self.model = CollectionModel(self.collection)
         self.users_made = 0  # numbers new user ids, which must not collide
         self.deleted_user_ids: list[str] = []
+        # AssociateFaces tokens already sent with DisassociateFaces (AMB-TOKEN-SCOPE).
+        self.cross_tokens: set[str] = set()
         self.closed = False
         self._failures_before = ctx.ledger.failures_raised
 
@@ -95,7 +97,10 @@ class HarnessBase:
 
     def index_face(self, person: int) -> str:
         images = self.ctx.images
-        outcome = self.call("IndexFaces", {"Image": {"Bytes": images.images[person]}},
+        # A fresh ExternalImageId each time: M.IF.1 lets a server save no duplicate for the
+        # same image, collection and external id, and the suite indexes the same bytes again.
+        outcome = self.call("IndexFaces", {"Image": {"Bytes": images.images[person]},
+                                           "ExternalImageId": f"i{self.ctx.next_id()}"},
                             note={"image": images.names[person], "person": person})
         self.ledger.check(C.SCHEMA, outcome.ok,
                           f"IndexFaces of a one-face image was refused: {outcome.error}: "

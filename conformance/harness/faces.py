@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from conformance import checks
 from conformance.checks import FacesRequest
-from conformance.clauses import C
+from conformance.clauses import A, C
 from conformance.driver import Outcome
 from conformance.errors import Failure
 from conformance.harness.base import ids
@@ -46,10 +46,14 @@ class FaceOperations(Observing):
                                  "ServiceQuotaExceededException" else C.AF_INPUT,
                                  request.face_ids)
             return verdict
-        # The model first: any later call may re-read the target's state into it.
+        # The model takes the change before anything is observed again: a listing made
+        # before it would be held to the state before the call (AMB-EMPTY-AGAIN), and any
+        # later call may re-read the target's state into it.
         if verdict.learned:
             self.model.learn(request.user_id, verdict.learned)
         self.model.associate(request.user_id, verdict.associated)
+        if verdict.noop_updating:
+            self.model.users[request.user_id].settling = True
         if request.token:
             self.remember_token("AssociateFaces", request.token,
                                 request.params(self.collection), outcome.body or {},
@@ -72,6 +76,8 @@ class FaceOperations(Observing):
                 self.verify_user(request.user_id, C.DF_USER_EXISTS, request.face_ids)
             return verdict
         self.model.disassociate(request.user_id, verdict.released)
+        if verdict.noop_updating:
+            self.model.users[request.user_id].settling = True
         if request.token:
             self.remember_token("DisassociateFaces", request.token,
                                 request.params(self.collection), outcome.body or {},
@@ -154,6 +160,13 @@ class FaceOperations(Observing):
         self.send_associate(FacesRequest(user_id, extra, 0.0))
         self.settle([user_id])
         self.blame_state([user_id], C.AF_CAP_USER, extra)
+        if len(self.model.users[user_id].faces) >= USER_FACE_CAP:
+            # AMB-CAP-CALL: a call to a user at the cap that would add nothing (its own
+            # face, an absent one) is answered face by face or refused whole (S1.7).
+            own = self.model.faces_of(user_id)[0]
+            absent = str(uuid.UUID(int=self.ctx.next_id() + 1 << 64))
+            self.send_associate(FacesRequest(user_id, [own, absent], 0.0))
+            self.settle([user_id])
 
     def associate_new_faces(self, user_id: str, person: int, count: int) -> None:
         """Index ``count`` new faces of ``person`` and associate them, a cap's worth at a time."""
@@ -181,8 +194,15 @@ class FaceOperations(Observing):
         else:
             params[case.member] = case.value
         outcome = self.call("AssociateFaces", params, raw_client=True)
-        checks.check_validation_error(self.ledger, case.clause, outcome,
-                                      f"AssociateFaces with {case.member} {case.what}")
+        what = f"AssociateFaces with {case.member} {case.what}"
+        if case.full_match_only and outcome.error == "ResourceNotFoundException":
+            # AMB-PATTERN-ANCHOR: the model's pattern, unanchored, is found in the value, so
+            # a server that searches for it takes the id as valid, and unknown.
+            self.ledger.observe(A.AMB_PATTERN_ANCHOR, "search", what)
+        else:
+            checks.check_validation_error(self.ledger, case.clause, outcome, what)
+            if case.full_match_only:
+                self.ledger.observe(A.AMB_PATTERN_ANCHOR, "full-match", what)
         self.verify_user(user_id, case.clause, candidates)
         listed = self.list_faces(clause=case.clause, FaceIds=candidates)
         owners = [f.get("UserId") for f in listed if f.get("UserId")]

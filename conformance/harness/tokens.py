@@ -59,8 +59,22 @@ class TokenOperations(UserOperations):
         for user_id in touched:
             self.verify_user(user_id, clause)
 
+    def cross_operation_records(self) -> list[TokenRecord]:
+        """AssociateFaces tokens never yet sent with DisassociateFaces, for a user that exists.
+
+        Only a token's first use by another operation tells its scope: a second
+        DisassociateFaces with other faces is refused by a per-operation target too
+        (its own DisassociateFaces use of the token), and would read as ``shared``.
+        """
+        return [r for r in self.model.tokens
+                if r.operation == "AssociateFaces" and r.user_id in self.model.users
+                and r.token not in self.cross_tokens]
+
     def reuse_token_across_operations(self, record: TokenRecord, face_id: str) -> None:
-        """AMB-TOKEN-SCOPE: a token of AssociateFaces sent with DisassociateFaces."""
+        """AMB-TOKEN-SCOPE: a token of AssociateFaces sent, for the first time, with
+        DisassociateFaces (the one dimension of token scope the suite probes)."""
+        assert record.operation == "AssociateFaces" and record.token not in self.cross_tokens
+        self.cross_tokens.add(record.token)
         request = FacesRequest(record.user_id, [face_id], token=record.token)
         outcome = self.call("DisassociateFaces", request.params(self.collection))
         if outcome.error == "IdempotentParameterMismatchException":
@@ -69,7 +83,15 @@ class TokenOperations(UserOperations):
             return
         self.ledger.observe(A.AMB_TOKEN_SCOPE, "per-operation", f"token {record.token}")
         verdict = checks.judge_disassociate(self.ledger, self.model, request, outcome)
+        if verdict.rejected:
+            return
         self.model.disassociate(request.user_id, verdict.released)
+        if verdict.noop_updating:
+            self.model.users[request.user_id].settling = True
+        # From now on the token is also this DisassociateFaces request's: replays judge it.
+        self.remember_token("DisassociateFaces", record.token,
+                            request.params(self.collection), outcome.body or {},
+                            request.user_id)
 
     def repeat_without_token(self, earlier: FacesRequest) -> None:
         """AF-TOKEN-AUTO: undo an earlier token-less request, send it again: it acts again."""

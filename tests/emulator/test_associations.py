@@ -12,6 +12,7 @@ from .conftest import (
     RigFactory,
     aws_error,
     confidence,
+    error_code,
     person_matching,
 )
 
@@ -280,7 +281,30 @@ def test_status_now_active_reading(make_rig: RigFactory) -> None:
     face = rig.face()
     rig.user("u")
     assert rig.associate("u", [face])["UserStatus"] == "ACTIVE"
+    # Each operation has its own reading (AMB-DF-STATUS-NOW).
+    assert rig.disassociate("u", [face])["UserStatus"] == "UPDATING"
+
+
+def test_df_status_now_active_reading(make_rig: RigFactory) -> None:
+    rig = make_rig(readings={"AMB-DF-STATUS-NOW": "ACTIVE"})
+    rig.collection()
+    face = rig.face()
+    rig.user("u")
+    assert rig.associate("u", [face])["UserStatus"] == "UPDATING"
     assert rig.disassociate("u", [face])["UserStatus"] == "ACTIVE"
+
+
+@pytest.mark.parametrize("ambiguity", ["AMB-STATUS-NOOP", "AMB-DF-STATUS-NOOP"])
+def test_status_noop_updating_reading(make_rig: RigFactory, ambiguity: str) -> None:
+    rig = make_rig(readings={ambiguity: "UPDATING"})
+    rig.collection()
+    face = rig.face()
+    rig.user("u")
+    rig.associate("u", [face])
+    af = rig.associate("u", [face])["UserStatus"]
+    df = rig.disassociate("u", [UNKNOWN])["UserStatus"]
+    assert (af, df) == (("UPDATING", "ACTIVE") if ambiguity == "AMB-STATUS-NOOP"
+                        else ("ACTIVE", "UPDATING"))
 
 
 def test_status_updating_until_settled(make_rig: RigFactory) -> None:
@@ -320,10 +344,11 @@ def test_disassociate_releases_own_faces(rig: Rig) -> None:
     assert rig.faces_of("u") == faces[2:]
 
 
-@pytest.mark.parametrize(("reading", "reported"), [("owner", "a"), ("requested", "b")])
+@pytest.mark.parametrize(("reading", "reported"), [("owner", "a"), ("requested", "b"),
+                                                  ("absent", None)])
 def test_disassociate_another_users_face(make_rig: RigFactory, reading: str,
-                                         reported: str) -> None:
-    rig = make_rig(readings={"AMB-OWNER-ID": reading})
+                                         reported: str | None) -> None:
+    rig = make_rig(readings={"AMB-DF-OWNER-ID": reading})
     rig.collection()
     face = rig.face()
     rig.user("a")
@@ -331,9 +356,11 @@ def test_disassociate_another_users_face(make_rig: RigFactory, reading: str,
     rig.associate("a", [face])
     answer = rig.disassociate("b", [face, UNKNOWN])
     assert answer["DisassociatedFaces"] == []
+    entry = {"FaceId": face, "Reasons": ["ASSOCIATED_TO_A_DIFFERENT_USER"]}
+    if reported is not None:
+        entry["UserId"] = reported
     assert answer["UnsuccessfulFaceDisassociations"] == [
-        {"FaceId": face, "UserId": reported, "Reasons": ["ASSOCIATED_TO_A_DIFFERENT_USER"]},
-        {"FaceId": UNKNOWN, "Reasons": ["FACE_NOT_FOUND"]}]
+        entry, {"FaceId": UNKNOWN, "Reasons": ["FACE_NOT_FOUND"]}]
     assert answer["UserStatus"] == "CREATED"
     assert rig.owners() == {face: "a"}
 
@@ -357,3 +384,89 @@ def test_disassociate_unknown_user_or_collection(rig: Rig) -> None:
         rig.disassociate("nobody", [face])
     with aws_error("ResourceNotFoundException"):
         rig.disassociate("u", [face], collection_id="elsewhere")
+
+
+# --- readings of issue 9 ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reading", ["face-by-face", "exception-whole-call"])
+def test_cap_call_adding_nothing(make_rig: RigFactory, reading: str) -> None:
+    rig = make_rig(readings={"AMB-CAP-CALL": reading})
+    rig.collection()
+    faces = rig.faces(101)
+    rig.user("u")
+    rig.associate("u", faces[:100], UserMatchThreshold=0.0)
+    if reading == "exception-whole-call":
+        with aws_error("ServiceQuotaExceededException"):
+            rig.associate("u", [faces[0], UNKNOWN])
+    else:
+        answer = rig.associate("u", [faces[0], UNKNOWN])
+        assert answer["UnsuccessfulFaceAssociations"] == [
+            {"FaceId": UNKNOWN, "Reasons": ["FACE_NOT_FOUND"]}]
+    # A call that would add a face is the business of AMB-CAP, under either reading.
+    with aws_error("ServiceQuotaExceededException"):
+        rig.associate("u", [faces[100]], UserMatchThreshold=0.0)
+    assert len(rig.faces_of("u")) == 100
+
+
+def test_dup_ids_per_occurrence(make_rig: RigFactory) -> None:
+    rig = make_rig(readings={"AMB-DUP-IDS": "per-occurrence"})
+    rig.collection()
+    mine, theirs, free = rig.faces(3)
+    rig.user("a")
+    rig.user("b")
+    rig.associate("a", [mine])
+    rig.associate("b", [theirs])
+    answer = rig.associate("a", [UNKNOWN, free, theirs, UNKNOWN, free, theirs, mine, mine])
+    assert ids(answer["AssociatedFaces"]) == [free]
+    assert ids(answer["UnsuccessfulFaceAssociations"]) == [UNKNOWN, theirs, UNKNOWN, theirs]
+    answer = rig.disassociate("a", [free, free, UNKNOWN, UNKNOWN])
+    assert ids(answer["DisassociatedFaces"]) == [free]
+    assert ids(answer["UnsuccessfulFaceDisassociations"]) == [UNKNOWN, UNKNOWN]
+
+
+def test_batch_order_any_order_matches_backwards(make_rig: RigFactory) -> None:
+    rig = make_rig(readings={"AMB-FIRST-BATCH": "matched-in-request",
+                             "AMB-BATCH-ORDER": "any-order"})
+    rig.collection()
+    other = person_matching(0, lambda c: c < 50)
+    first, last = rig.face(0), rig.face(other)
+    rig.user("u")
+    answer = rig.associate("u", [first, last], UserMatchThreshold=50.0)
+    assert ids(answer["AssociatedFaces"]) == [last]
+    assert ids(answer["UnsuccessfulFaceAssociations"]) == [first]
+
+
+@pytest.mark.parametrize(("field", "rounding"), [("absent", "exact"), ("present", "rounded")])
+def test_low_match_confidence_readings(make_rig: RigFactory, field: str, rounding: str) -> None:
+    rig = make_rig(readings={"AMB-LOW-CONF-FIELD": field, "AMB-CONF-ROUNDING": rounding})
+    rig.collection()
+    other = person_matching(0, lambda c: c < 90)
+    held, refused = rig.face(0), rig.face(other)
+    rig.user("u")
+    rig.associate("u", [held])
+    [entry] = rig.associate("u", [refused], UserMatchThreshold=90.0)[
+        "UnsuccessfulFaceAssociations"]
+    if field == "absent":
+        assert "Confidence" not in entry
+    else:
+        assert entry["Confidence"] == float(int(confidence(0, other) + 0.5))
+
+
+@pytest.mark.parametrize("reading", ["full-match", "search"])
+def test_pattern_anchor(make_rig: RigFactory, reading: str) -> None:
+    rig = make_rig(readings={"AMB-PATTERN-ANCHOR": reading})
+    rig.collection()
+    face = rig.face()
+    for user_id in ("bad user!", "user/1"):
+        def call(user_id: str = user_id) -> object:
+            return rig.raw.associate_faces(CollectionId=COLLECTION, UserId=user_id,
+                                           FaceIds=[face])
+
+        code = error_code(call)
+        assert code == ("ResourceNotFoundException" if reading == "search"
+                        else "InvalidParameterException")
+    # An anchored pattern (ClientRequestToken's) is whole-value under either reading.
+    with aws_error("InvalidParameterException"):
+        rig.raw.associate_faces(CollectionId=COLLECTION, UserId="u", FaceIds=[face],
+                                ClientRequestToken="bad token!")
