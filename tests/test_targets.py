@@ -131,8 +131,11 @@ def test_targets_are_hashable_and_frozen(tmp_path: Path) -> None:
 
 def test_pinned_readings_combine_strictness_and_target_readings(tmp_path: Path) -> None:
     aws = load_targets(write(tmp_path, FULL)).targets["aws"]
+    # Every reading AWS has published (X), per operation, plus the target's own pin.
     assert aws.pinned_readings == {"AMB-CAP": "exception", "AMB-OWNER-ID": "owner",
-                                   "AMB-STATUS-NOW": "UPDATING"}
+                                   "AMB-STATUS-NOW": "UPDATING", "AMB-DF-OWNER-ID": "owner",
+                                   "AMB-DF-STATUS-NOW": "UPDATING",
+                                   "AMB-LOW-CONF-FIELD": "present"}
     assert BUILTIN_EMBEDDED.pinned_readings == {}
 
 
