@@ -48,6 +48,12 @@ exit codes:
   2    bad argument (unknown deviation, port out of range, address in use)"""
 
 
+PROXY_EXIT_CODES = """\
+exit codes:
+  0    stopped with Ctrl-C or SIGTERM
+  2    bad argument (rate out of range, bad URL, address in use)"""
+
+
 def _version() -> str:
     from importlib import metadata
 
@@ -78,6 +84,16 @@ def _port(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(
             f"port {value} out of range: 1 to 65535, or 0 for any free port")
+    return value
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid rate {text!r}: give a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"rate {value} out of range: 0 to 1")
     return value
 
 
@@ -134,6 +150,27 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--deviation", action="append", default=[], metavar="NAME",
                        help="seed a deviation (list them: conformance deviations); repeatable")
 
+    proxy = commands.add_parser(
+        "proxy", help="a fault-injecting proxy on 127.0.0.1 in front of a server (for testing "
+                      "how the suite meets throttling, errors and resets)",
+        epilog=PROXY_EXIT_CODES, formatter_class=raw)
+    proxy.add_argument("--to", required=True, metavar="URL",
+                       help="the server to forward to, e.g. http://127.0.0.1:5000")
+    proxy.add_argument("--port", type=_port, default=0,
+                       help="port to listen on (default: 0, any free port)")
+    proxy.add_argument("--throttle", type=_rate, default=0.0, metavar="RATE",
+                       help="share of requests answered ThrottlingException, not forwarded")
+    proxy.add_argument("--error", type=_rate, default=0.0, metavar="RATE",
+                       help="share answered HTTP 500 InternalServerError, not forwarded")
+    proxy.add_argument("--reset-before", type=_rate, default=0.0, metavar="RATE",
+                       help="share whose connection is reset before reaching the server")
+    proxy.add_argument("--reset-after", type=_rate, default=0.0, metavar="RATE",
+                       help="share forwarded, then the connection reset with no answer")
+    proxy.add_argument("--seed", type=int, default=0, metavar="N",
+                       help="seed of the fault draws (default: 0)")
+    proxy.add_argument("--max-faults", type=int, metavar="N",
+                       help="inject at most N faults, then only forward")
+
     diff = commands.add_parser("diff", help="compare two runs' result.json (drift)",
                                epilog=DIFF_EXIT_CODES, formatter_class=raw)
     diff.add_argument("old", type=Path)
@@ -179,6 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.command == "serve":
             return _serve(args)
+        if args.command == "proxy":
+            return _proxy(args)
         if args.command == "diff":
             return _diff(args)
         if args.command == "selftest":
@@ -258,6 +297,33 @@ def _serve(args: argparse.Namespace) -> int:
     # this process, which serves nothing else.
     server.HOST = args.host
     server.serve_forever_cli(args.port, behaviour)
+    return 0
+
+
+def _proxy(args: argparse.Namespace) -> int:
+    from conformance.faultproxy import FaultProxy, FaultRates
+    from conformance.targets import _check_url
+
+    upstream = _check_url("--to", "URL", args.to)
+    try:
+        rates = FaultRates(throttle=args.throttle, error=args.error,
+                           reset_before=args.reset_before, reset_after=args.reset_after)
+        proxy = FaultProxy(upstream, rates, seed=args.seed, port=args.port,
+                           max_faults=args.max_faults)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    except OSError as error:
+        raise ConfigError(f"cannot listen on 127.0.0.1:{args.port}: {error.strerror}") from None
+    print(f"listening on {proxy.url}, forwarding to {upstream} (throttle {rates.throttle:g}, "
+          f"error {rates.error:g}, reset-before {rates.reset_before:g}, reset-after "
+          f"{rates.reset_after:g}, seed {args.seed})", flush=True)
+    try:
+        proxy.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        proxy.stop()
+        print(f"fault proxy: {proxy.summary()}", file=sys.stderr, flush=True)
     return 0
 
 
