@@ -95,6 +95,7 @@ class _Server(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
+    _upstream: http.client.HTTPConnection | None = None
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
     timeout = CLIENT_TIMEOUT
@@ -142,7 +143,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _forward(self, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
         proxy = self.server.proxy
-        connection = getattr(self, "_upstream", None)
+        connection = self._upstream
         reused = connection is not None
         if connection is None:
             connection = http.client.HTTPConnection(proxy._host, proxy._port,
@@ -167,7 +168,7 @@ class _Handler(BaseHTTPRequestHandler):
         return response.status, kept, answer
 
     def _drop_upstream(self) -> None:
-        connection = getattr(self, "_upstream", None)
+        connection = self._upstream
         if connection is not None:
             connection.close()
             self._upstream = None
