@@ -15,8 +15,12 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from conformance.errors import ConfigError, SuiteError
+
+if TYPE_CHECKING:
+    from conformance.targets import Target
 
 RUN_EXIT_CODES = """\
 exit codes:
@@ -52,6 +56,13 @@ PROXY_EXIT_CODES = """\
 exit codes:
   0    stopped with Ctrl-C or SIGTERM
   2    bad argument (rate out of range, bad URL, address in use)"""
+
+
+CLEANUP_EXIT_CODES = """\
+exit codes:
+  0    every leftover found was deleted (or listed, with --dry-run), or there was none
+  2    usage or configuration error
+  3    the target could not be read, or a leftover could not be deleted"""
 
 
 def _version() -> str:
@@ -171,6 +182,21 @@ def _parser() -> argparse.ArgumentParser:
     proxy.add_argument("--max-faults", type=int, metavar="N",
                        help="inject at most N faults, then only forward")
 
+    clean = commands.add_parser(
+        "cleanup", help="delete the collections killed runs left on a target, and only those "
+                        "(run prefix cfs-xxxxxx- and the suite's marker tags)",
+        epilog=CLEANUP_EXIT_CODES, formatter_class=raw)
+    clean_where = clean.add_mutually_exclusive_group()
+    clean_where.add_argument("--target", metavar="NAME", help="a target named in targets.toml")
+    clean_where.add_argument("--endpoint-url", metavar="URL", help="an ad-hoc endpoint")
+    clean.add_argument("--targets", metavar="FILE", type=Path,
+                       help="the targets file (default: ./targets.toml, else built-in)")
+    clean.add_argument("--dry-run", action="store_true",
+                       help="list what would be deleted; delete nothing")
+    clean.add_argument("--min-age", type=float, default=0.0, metavar="SECONDS",
+                       help="leave collections younger than this alone, in case their run "
+                            "is still going (default: 0)")
+
     diff = commands.add_parser("diff", help="compare two runs' result.json (drift)",
                                epilog=DIFF_EXIT_CODES, formatter_class=raw)
     diff.add_argument("old", type=Path)
@@ -218,6 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args)
         if args.command == "proxy":
             return _proxy(args)
+        if args.command == "cleanup":
+            return _cleanup(args)
         if args.command == "diff":
             return _diff(args)
         if args.command == "selftest":
@@ -325,6 +353,35 @@ def _proxy(args: argparse.Namespace) -> int:
         proxy.stop()
         print(f"fault proxy: {proxy.summary()}", file=sys.stderr, flush=True)
     return 0
+
+
+def named_target(targets_file: Path | None, name: str | None,
+                 endpoint_url: str | None) -> Target:
+    """The target a command other than run works on; its photos are not needed."""
+    from conformance.targets import load_targets, resolve_target
+
+    file = load_targets(targets_file)
+    if endpoint_url is not None or name is None or name not in file.targets:
+        return resolve_target(file, name, endpoint_url)  # explains a missing name
+    return file.targets[name]
+
+
+def _cleanup(args: argparse.Namespace) -> int:
+    from conformance.cleanup import cleanup, report_lines
+    from conformance.targets import make_clients
+
+    target = named_target(args.targets, args.target, args.endpoint_url)
+    if target.kind == "embedded":
+        raise ConfigError(f"target {target.name!r} is embedded: the emulator the suite starts "
+                          "keeps nothing after a run, so there is nothing to clean up")
+    clients = make_clients(target)
+    print(f"looking for leftovers of killed runs on target {target.name} "
+          f"({target.endpoint_url or target.region})", file=sys.stderr, flush=True)
+    report = cleanup(clients.checked, dry_run=args.dry_run, min_age=args.min_age,
+                     progress=print)
+    for line in report_lines(report, dry_run=args.dry_run):
+        print(line)
+    return 3 if report.errors else 0
 
 
 def _deviations() -> int:
