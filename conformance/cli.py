@@ -26,7 +26,8 @@ RUN_EXIT_CODES = """\
 exit codes:
   0    the target conforms (known deviations failed as expected)
   1    it does not conform: a clause failed that is not a known deviation
-  2    usage or configuration error, found before the run started
+  2    usage or configuration error, found before the run started (also: the
+       cost prompt before a live AWS run was answered no)
   3    the target could not be judged: unreachable, an operation missing,
        transport errors beyond retries, or the call budget spent
   4    no clause failed, but a known deviation passes now: remove it from the
@@ -108,6 +109,16 @@ def _rate(text: str) -> float:
     return value
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid count {text!r}: give a number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: must be at least 1")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with its usage errors on one line (it prints the usage block first)."""
 
@@ -151,6 +162,10 @@ def _parser() -> argparse.ArgumentParser:
     fixed.add_argument("--markdown", type=Path, metavar="PATH", help="also write report.md here")
     fixed.add_argument("--json", type=Path, metavar="PATH", help="also write result.json here")
     run.add_argument("--quiet", action="store_true", help="no progress lines")
+    run.add_argument("--budget", type=_positive, metavar="N",
+                     help="stop after N API calls (overrides the target's call_budget)")
+    run.add_argument("--yes", action="store_true",
+                     help="live AWS: go on after the cost estimate without asking")
 
     serve = commands.add_parser("serve", help="run the reference emulator standalone",
                                 epilog=SERVE_EXIT_CODES, formatter_class=raw)
@@ -285,7 +300,12 @@ def _run(args: argparse.Namespace) -> int:
     target = resolve_target(load_targets(args.targets), args.target, args.endpoint_url)
     if args.strictness:
         target = dataclasses.replace(target, strictness=args.strictness)
+    if args.budget is not None:
+        target = dataclasses.replace(target, call_budget=args.budget)
     seed = default_seed(args.profile, args.seed)
+    if target.kind == "aws" and not confirm_cost(target, args.profile, assume_yes=args.yes):
+        print("conformance: run not started", file=sys.stderr)
+        return 2
 
     def progress(line: str) -> None:
         if not args.quiet:
@@ -305,6 +325,29 @@ def _run(args: argparse.Namespace) -> int:
     if any(e.kind == "interrupted" for e in result.errors):
         return 130
     return exit_code(result)
+
+
+def confirm_cost(target: Target, profile: str, *, assume_yes: bool) -> bool:
+    """Print what a live run costs; ask to go on when stdin is a terminal, unless told yes."""
+    from conformance.cost import estimate_for_profile, measured_on, render
+
+    found = estimate_for_profile(profile, target.region)
+    if found is None:
+        print(f"Cost estimate: profile {profile} has no measured call table "
+              f"(conformance/data/profile_calls.toml); the call budget bounds the run: "
+              f"{target.call_budget if target.call_budget is not None else 'none set'}",
+              file=sys.stderr)
+    else:
+        for line in render(found, profile=profile, budget=target.call_budget):
+            print(line, file=sys.stderr)
+        print(f"  (calls measured on the {measured_on()})", file=sys.stderr)
+    if assume_yes or not sys.stdin.isatty():
+        return True
+    try:
+        answer = input("Go on with this run against live AWS? [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
 
 
 def _serve(args: argparse.Namespace) -> int:
