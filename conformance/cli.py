@@ -303,6 +303,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.budget is not None:
         target = dataclasses.replace(target, call_budget=args.budget)
     seed = default_seed(args.profile, args.seed)
+    if target.kind == "aws":
+        from conformance.targets import make_clients
+
+        make_clients(target)  # missing credentials: one line, before the estimate
     if target.kind == "aws" and not confirm_cost(target, args.profile, assume_yes=args.yes):
         print("conformance: run not started", file=sys.stderr)
         return 2

@@ -53,6 +53,13 @@ def aws_targets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         '[targets.live]\nkind = "aws"\nregion = "us-east-1"\nfaces_dir = "faces"\n'
         "call_budget = 400\n")
     monkeypatch.chdir(tmp_path)
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     return tmp_path / "targets.toml"
 
 
