@@ -212,6 +212,20 @@ def _parser() -> argparse.ArgumentParser:
                        help="leave collections younger than this alone, in case their run "
                             "is still going (default: 0)")
 
+    photos = commands.add_parser("photos", help="the face photos of a live target")
+    photo_commands = photos.add_subparsers(dest="photos_command", required=True,
+                                           metavar="COMMAND", parser_class=_Parser)
+    photo_check = photo_commands.add_parser(
+        "check", help="index each photo once (billed) in a temporary collection: one face "
+                      "each, no person twice",
+        epilog="exit codes:\n  0    every photo is fit\n  1    a photo is not fit\n"
+               "  2    configuration error (too few photos, no credentials)",
+        formatter_class=raw)
+    photo_check.add_argument("--target", required=True, metavar="NAME",
+                             help="a target named in targets.toml, with faces_dir")
+    photo_check.add_argument("--targets", metavar="FILE", type=Path,
+                             help="the targets file (default: ./targets.toml)")
+
     diff = commands.add_parser("diff", help="compare two runs' result.json (drift)",
                                epilog=DIFF_EXIT_CODES, formatter_class=raw)
     diff.add_argument("old", type=Path)
@@ -259,6 +273,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args)
         if args.command == "proxy":
             return _proxy(args)
+        if args.command == "photos":
+            return _photos_check(args)
         if args.command == "cleanup":
             return _cleanup(args)
         if args.command == "diff":
@@ -429,6 +445,22 @@ def _cleanup(args: argparse.Namespace) -> int:
     for line in report_lines(report, dry_run=args.dry_run):
         print(line)
     return 3 if report.errors else 0
+
+
+def _photos_check(args: argparse.Namespace) -> int:
+    from conformance.photos import check_count, check_photos, photo_lines
+    from conformance.targets import make_clients
+
+    target = named_target(args.targets, args.target, None)
+    if target.faces_dir is None:
+        raise ConfigError(f"target {target.name!r} has no faces_dir: photos are only used "
+                          "by aws targets")
+    check_count(target.faces_dir)
+    clients = make_clients(target)
+    results = check_photos(clients.checked, target.faces_dir)
+    for line in photo_lines(results):
+        print(line)
+    return 0 if all(r.ok for r in results) else 1
 
 
 def _deviations() -> int:
