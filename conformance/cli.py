@@ -15,14 +15,19 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from conformance.errors import ConfigError, SuiteError
+
+if TYPE_CHECKING:
+    from conformance.targets import Target
 
 RUN_EXIT_CODES = """\
 exit codes:
   0    the target conforms: every clause not listed as a known deviation passed
   1    it does not conform: a clause failed that is not a known deviation
-  2    usage or configuration error, found before the run started
+  2    usage or configuration error, found before the run started (also: the
+       cost prompt before a live AWS run was answered no)
   3    the target could not be wholly judged: unreachable, an operation missing,
        a clause blocked, partly checked or not checked, or the call budget spent
   4    no clause failed, but the transport failed (timeouts, resets, bodies that
@@ -50,6 +55,19 @@ SERVE_EXIT_CODES = """\
 exit codes:
   0    stopped with Ctrl-C or SIGTERM
   2    bad argument (unknown deviation, port out of range, address in use)"""
+
+
+PROXY_EXIT_CODES = """\
+exit codes:
+  0    stopped with Ctrl-C or SIGTERM
+  2    bad argument (rate out of range, bad URL, address in use)"""
+
+
+CLEANUP_EXIT_CODES = """\
+exit codes:
+  0    every leftover found was deleted (or listed, with --dry-run), or there was none
+  2    usage or configuration error
+  3    the target could not be read, or a leftover could not be deleted"""
 
 
 def _version() -> str:
@@ -82,6 +100,26 @@ def _port(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(
             f"port {value} out of range: 1 to 65535, or 0 for any free port")
+    return value
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid rate {text!r}: give a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"rate {value} out of range: 0 to 1")
+    return value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid count {text!r}: give a number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: must be at least 1")
     return value
 
 
@@ -128,6 +166,10 @@ def _parser() -> argparse.ArgumentParser:
     fixed.add_argument("--markdown", type=Path, metavar="PATH", help="also write report.md here")
     fixed.add_argument("--json", type=Path, metavar="PATH", help="also write result.json here")
     run.add_argument("--quiet", action="store_true", help="no progress lines")
+    run.add_argument("--budget", type=_positive, metavar="N",
+                     help="stop after N API calls (overrides the target's call_budget)")
+    run.add_argument("--yes", action="store_true",
+                     help="live AWS: go on after the cost estimate without asking")
 
     serve = commands.add_parser("serve", help="run the reference emulator standalone",
                                 epilog=SERVE_EXIT_CODES, formatter_class=raw)
@@ -140,6 +182,56 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--missing-operation", action="append", default=[], metavar="OPERATION",
                        help="leave an operation out (e.g. DisassociateFaces): answered "
                             "UnknownOperationException; repeatable")
+
+    proxy = commands.add_parser(
+        "proxy", help="a fault-injecting proxy on 127.0.0.1 in front of a server (for testing "
+                      "how the suite meets throttling, errors and resets)",
+        epilog=PROXY_EXIT_CODES, formatter_class=raw)
+    proxy.add_argument("--to", required=True, metavar="URL",
+                       help="the server to forward to, e.g. http://127.0.0.1:5000")
+    proxy.add_argument("--port", type=_port, default=0,
+                       help="port to listen on (default: 0, any free port)")
+    proxy.add_argument("--throttle", type=_rate, default=0.0, metavar="RATE",
+                       help="share of requests answered ThrottlingException, not forwarded")
+    proxy.add_argument("--error", type=_rate, default=0.0, metavar="RATE",
+                       help="share answered HTTP 500 InternalServerError, not forwarded")
+    proxy.add_argument("--reset-before", type=_rate, default=0.0, metavar="RATE",
+                       help="share whose connection is reset before reaching the server")
+    proxy.add_argument("--reset-after", type=_rate, default=0.0, metavar="RATE",
+                       help="share forwarded, then the connection reset with no answer")
+    proxy.add_argument("--seed", type=int, default=0, metavar="N",
+                       help="seed of the fault draws (default: 0)")
+    proxy.add_argument("--max-faults", type=int, metavar="N",
+                       help="inject at most N faults, then only forward")
+
+    clean = commands.add_parser(
+        "cleanup", help="delete the collections killed runs left on a target, and only those "
+                        "(run prefix cfs-xxxxxx- and the suite's marker tags)",
+        epilog=CLEANUP_EXIT_CODES, formatter_class=raw)
+    clean_where = clean.add_mutually_exclusive_group()
+    clean_where.add_argument("--target", metavar="NAME", help="a target named in targets.toml")
+    clean_where.add_argument("--endpoint-url", metavar="URL", help="an ad-hoc endpoint")
+    clean.add_argument("--targets", metavar="FILE", type=Path,
+                       help="the targets file (default: ./targets.toml, else built-in)")
+    clean.add_argument("--dry-run", action="store_true",
+                       help="list what would be deleted; delete nothing")
+    clean.add_argument("--min-age", type=float, default=0.0, metavar="SECONDS",
+                       help="leave collections younger than this alone, in case their run "
+                            "is still going (default: 0)")
+
+    photos = commands.add_parser("photos", help="the face photos of a live target")
+    photo_commands = photos.add_subparsers(dest="photos_command", required=True,
+                                           metavar="COMMAND", parser_class=_Parser)
+    photo_check = photo_commands.add_parser(
+        "check", help="index each photo once (billed) in a temporary collection: one face "
+                      "each, no person twice",
+        epilog="exit codes:\n  0    every photo is fit\n  1    a photo is not fit\n"
+               "  2    configuration error (too few photos, no credentials)",
+        formatter_class=raw)
+    photo_check.add_argument("--target", required=True, metavar="NAME",
+                             help="a target named in targets.toml, with faces_dir")
+    photo_check.add_argument("--targets", metavar="FILE", type=Path,
+                             help="the targets file (default: ./targets.toml)")
 
     diff = commands.add_parser("diff", help="compare two runs' result.json (drift)",
                                epilog=DIFF_EXIT_CODES, formatter_class=raw)
@@ -187,6 +279,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.command == "serve":
             return _serve(args)
+        if args.command == "proxy":
+            return _proxy(args)
+        if args.command == "photos":
+            return _photos_check(args)
+        if args.command == "cleanup":
+            return _cleanup(args)
         if args.command == "diff":
             return _diff(args)
         if args.command == "selftest":
@@ -226,7 +324,16 @@ def _run(args: argparse.Namespace) -> int:
     target = resolve_target(load_targets(args.targets), args.target, args.endpoint_url)
     if args.strictness:
         target = dataclasses.replace(target, strictness=args.strictness)
+    if args.budget is not None:
+        target = dataclasses.replace(target, call_budget=args.budget)
     seed = default_seed(args.profile, args.seed)
+    if target.kind == "aws":
+        from conformance.targets import make_clients
+
+        make_clients(target)  # missing credentials: one line, before the estimate
+    if target.kind == "aws" and not confirm_cost(target, args.profile, assume_yes=args.yes):
+        print("conformance: run not started", file=sys.stderr)
+        return 2
 
     def progress(line: str) -> None:
         if not args.quiet:
@@ -246,6 +353,29 @@ def _run(args: argparse.Namespace) -> int:
     if any(e.kind == "interrupted" for e in result.errors):
         return 130
     return exit_code(result)
+
+
+def confirm_cost(target: Target, profile: str, *, assume_yes: bool) -> bool:
+    """Print what a live run costs; ask to go on when stdin is a terminal, unless told yes."""
+    from conformance.cost import estimate_for_profile, measured_on, render
+
+    found = estimate_for_profile(profile, target.region)
+    if found is None:
+        print(f"Cost estimate: profile {profile} has no measured call table "
+              f"(conformance/data/profile_calls.toml); the call budget bounds the run: "
+              f"{target.call_budget if target.call_budget is not None else 'none set'}",
+              file=sys.stderr)
+    else:
+        for line in render(found, profile=profile, budget=target.call_budget):
+            print(line, file=sys.stderr)
+        print(f"  (calls measured on the {measured_on()})", file=sys.stderr)
+    if assume_yes or not sys.stdin.isatty():
+        return True
+    try:
+        answer = input("Go on with this run against live AWS? [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -268,6 +398,78 @@ def _serve(args: argparse.Namespace) -> int:
     server.HOST = args.host
     server.serve_forever_cli(args.port, behaviour)
     return 0
+
+
+def _proxy(args: argparse.Namespace) -> int:
+    from conformance.faultproxy import FaultProxy, FaultRates
+    from conformance.targets import _check_url
+
+    upstream = _check_url("--to", "URL", args.to)
+    try:
+        rates = FaultRates(throttle=args.throttle, error=args.error,
+                           reset_before=args.reset_before, reset_after=args.reset_after)
+        proxy = FaultProxy(upstream, rates, seed=args.seed, port=args.port,
+                           max_faults=args.max_faults)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    except OSError as error:
+        raise ConfigError(f"cannot listen on 127.0.0.1:{args.port}: {error.strerror}") from None
+    print(f"listening on {proxy.url}, forwarding to {upstream} (throttle {rates.throttle:g}, "
+          f"error {rates.error:g}, reset-before {rates.reset_before:g}, reset-after "
+          f"{rates.reset_after:g}, seed {args.seed})", flush=True)
+    try:
+        proxy.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        proxy.stop()
+        print(f"fault proxy: {proxy.summary()}", file=sys.stderr, flush=True)
+    return 0
+
+
+def named_target(targets_file: Path | None, name: str | None,
+                 endpoint_url: str | None) -> Target:
+    """The target a command other than run works on; its photos are not needed."""
+    from conformance.targets import load_targets, resolve_target
+
+    file = load_targets(targets_file)
+    if endpoint_url is not None or name is None or name not in file.targets:
+        return resolve_target(file, name, endpoint_url)  # explains a missing name
+    return file.targets[name]
+
+
+def _cleanup(args: argparse.Namespace) -> int:
+    from conformance.cleanup import cleanup, report_lines
+    from conformance.targets import make_clients
+
+    target = named_target(args.targets, args.target, args.endpoint_url)
+    if target.kind == "embedded":
+        raise ConfigError(f"target {target.name!r} is embedded: the emulator the suite starts "
+                          "keeps nothing after a run, so there is nothing to clean up")
+    clients = make_clients(target)
+    print(f"looking for leftovers of killed runs on target {target.name} "
+          f"({target.endpoint_url or target.region})", file=sys.stderr, flush=True)
+    report = cleanup(clients.checked, dry_run=args.dry_run, min_age=args.min_age,
+                     progress=print)
+    for line in report_lines(report, dry_run=args.dry_run):
+        print(line)
+    return 3 if report.errors else 0
+
+
+def _photos_check(args: argparse.Namespace) -> int:
+    from conformance.photos import check_count, check_photos, photo_lines
+    from conformance.targets import make_clients
+
+    target = named_target(args.targets, args.target, None)
+    if target.faces_dir is None:
+        raise ConfigError(f"target {target.name!r} has no faces_dir: photos are only used "
+                          "by aws targets")
+    check_count(target.faces_dir)
+    clients = make_clients(target)
+    results = check_photos(clients.checked, target.faces_dir)
+    for line in photo_lines(results):
+        print(line)
+    return 0 if all(r.ok for r in results) else 1
 
 
 def _deviations() -> int:

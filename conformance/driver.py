@@ -32,6 +32,7 @@ from conformance.errors import (
     TargetUnsupported,
     TransportError,
 )
+from conformance.marker import marker_tags
 
 # Error codes and HTTP statuses with which servers say "I do not have this operation".
 UNSUPPORTED_CODES = frozenset({
@@ -143,7 +144,9 @@ class Driver:
         # created it, and cleanup must then delete it (absent is fine for cleanup).
         with self._lock:
             self.created_collections.append(collection_id)
-        outcome = self.call("CreateCollection", {"CollectionId": collection_id})
+        # The marker `conformance cleanup` requires, with the prefix, before it deletes.
+        outcome = self.call("CreateCollection", {"CollectionId": collection_id,
+                                                 "Tags": marker_tags(self.resource_prefix)})
         if not outcome.ok:
             with self._lock:
                 self.created_collections.remove(collection_id)

@@ -20,6 +20,7 @@ from conformance.emulator.errors import (
     InvalidImageFormatException,
     InvalidS3ObjectException,
     ResourceAlreadyExistsException,
+    ResourceNotFoundException,
 )
 from conformance.emulator.identity import person_of
 from conformance.emulator.storage import Collection, Face
@@ -38,8 +39,9 @@ class FaceOperations(OperationsBase):
         if collection_id in self._store.collections:
             raise ResourceAlreadyExistsException(
                 f"The collection id: {collection_id} already exists")
-        self._store.collections[collection_id] = Collection(collection_id, self._store.next_seq(),
-                                                       time.time())
+        self._store.collections[collection_id] = Collection(
+            collection_id, self._store.next_seq(), time.time(),
+            tags=dict(request.get("Tags") or {}))
         return {"StatusCode": 200, "CollectionArn": self._arn(collection_id),
                 "FaceModelVersion": FACE_MODEL_VERSION}
 
@@ -67,6 +69,22 @@ class FaceOperations(OperationsBase):
         if next_token:
             response["NextToken"] = next_token
         return response
+
+    @operation("ListTagsForResource")
+    def list_tags_for_resource(self, request: Request) -> Response:
+        """The tags of a collection, named by the ARN CreateCollection and DescribeCollection
+        give. Only collections carry tags here; no schema is generated for this operation,
+        so it checks its one parameter itself."""
+        arn = request.get("ResourceArn")
+        if not isinstance(arn, str) or not 20 <= len(arn) <= 2048:
+            raise self._invalid("1 validation error detected: Value at 'resourceArn' failed to "
+                                "satisfy constraint: Member must have length between 20 and "
+                                "2048")
+        prefix = self._arn("")
+        collection_id = arn.removeprefix(prefix) if arn.startswith(prefix) else None
+        if collection_id is None or collection_id not in self._store.collections:
+            raise ResourceNotFoundException(f"The resource {arn} does not exist")
+        return {"Tags": dict(self._store.collections[collection_id].tags)}
 
     @staticmethod
     def _arn(collection_id: str) -> str:

@@ -49,6 +49,7 @@ class Collection:
     collection_id: str
     seq: int
     created_epoch: float
+    tags: dict[str, str] = field(default_factory=dict)  # CreateCollection's Tags
     faces: dict[str, Face] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
     # (scope, token) -> what it produced; scope is the operation or "*" when shared.

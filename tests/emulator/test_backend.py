@@ -55,7 +55,7 @@ def test_every_operation_is_served() -> None:
     assert set(OPERATIONS) == {
         "CreateCollection", "DeleteCollection", "DescribeCollection", "ListCollections",
         "IndexFaces", "ListFaces", "DeleteFaces", "CreateUser", "DeleteUser", "ListUsers",
-        "AssociateFaces", "DisassociateFaces", "SearchUsers"}
+        "AssociateFaces", "DisassociateFaces", "SearchUsers", "ListTagsForResource"}
     with pytest.raises(UnknownOperationException):
         Backend().handle("DetectFaces", {})
 
