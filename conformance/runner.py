@@ -26,11 +26,17 @@ from hypothesis.internal.conjecture import engine
 from hypothesis.reporting import with_reporter
 from hypothesis.stateful import run_state_machine_as_test
 
-from conformance import reproducer, verdicts
+from conformance import capabilities, reproducer, verdicts
 from conformance.clauses import CLAUSES
 from conformance.directed import DIRECTED, DirectedCheck, cases_of
 from conformance.driver import Driver, OperationMissing, RunAborted
-from conformance.errors import Failure
+from conformance.errors import (
+    Failure,
+    SafetyViolation,
+    SuiteError,
+    TargetUnreachable,
+    TargetUnsupported,
+)
 from conformance.harness import Harness, RunContext
 from conformance.harness.observe import SetupDeviated
 from conformance.kinds import connect
@@ -42,7 +48,7 @@ from conformance.results import (
     RunResult,
     SuiteErrorRecord,
 )
-from conformance.targets import Target
+from conformance.targets import Clients, Target
 
 
 @dataclass(frozen=True)
@@ -105,7 +111,7 @@ def run_suite(target: Target, *, profile: str = "dev", seed: int | None = None,
                 phases.explore(chosen, seed)
         except RunAborted as aborted:
             if not answered:
-                raise aborted.error from None
+                raise _explained(aborted.error, connection.clients, driver) from None
             errors.append(SuiteErrorRecord(_error_kind(aborted), str(aborted.error)))
         except KeyboardInterrupt:
             errors.append(SuiteErrorRecord("interrupted", "the run was interrupted; the "
@@ -139,6 +145,18 @@ def run_suite(target: Target, *, profile: str = "dev", seed: int | None = None,
         examples=phases.examples if phases else 0, versions=_versions(),
         knock_ons=dict(sorted(ledger.knock_ons.items())),
         missing_operations=dict(sorted(driver.missing.items())) if driver else {})
+
+
+def _explained(error: SuiteError, clients: Clients, driver: Driver | None) -> SuiteError:
+    """The target answered, but could not hold a collection of ours: probe each operation
+    once, so the user learns which are missing, on one screen (a mock server that has none
+    of them, say), instead of the first refusal alone."""
+    if driver is None or isinstance(error, TargetUnreachable | SafetyViolation):
+        return error
+    found = capabilities.probe(clients, driver.resource_prefix)
+    if not capabilities.missing(found):
+        return error
+    return TargetUnsupported(capabilities.missing_operations_screen(found))
 
 
 def _preflight(driver: Driver) -> None:

@@ -117,7 +117,13 @@ def test_a_server_that_is_not_rekognition_exits_3(tmp_path: Path) -> None:
     finally:
         server.kill()
         server.wait(timeout=10)
-    assert_one_line_error(proc, 3, "CreateCollection")
+    # One screen, no traceback: every operation the suite calls, each named as missing.
+    assert proc.returncode == 3, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert "does not implement 10 of the 10 operations" in proc.stderr
+    for operation in ("CreateCollection", "AssociateFaces", "DisassociateFaces", "ListUsers"):
+        assert f"missing  {operation}" in proc.stderr
+    assert "Nothing can be judged" in proc.stderr
 
 
 @pytest.mark.parametrize(("content", "words"), [
