@@ -127,7 +127,7 @@ def test_html_profile_errors_and_stale_deviation() -> None:
     assert "could not delete &lt;collection&gt; c0" in text
     for amb in AMBIGUITIES.values():
         assert amb.id in text
-    assert "UserStatus in the response after a change" in text
+    assert "UserStatus in the AssociateFaces response after a change" in text
 
 
 def test_compact_steps_folds_runs_and_big_answers() -> None:
