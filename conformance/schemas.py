@@ -23,7 +23,7 @@ import math
 import re
 import sys
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping, Sequence, Sized
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -464,110 +464,142 @@ _ANNOTATIONS = frozenset({"$schema", "title", "description", "contentEncoding", 
 
 @functools.cache
 def _fast_check(operation: str, direction: Direction) -> Check:
-    """A plain-Python predicate, compiled once per schema: True means ``body`` is valid.
+    """A plain-Python predicate, generated once per schema: True means ``body`` is valid.
 
     It is exact for the keywords the generated schemas use, and conservative for the
-    rest: False (or a schema with a keyword it does not know) only sends the body to
-    jsonschema, which decides and words the errors. So a valid body costs a few dict
-    look-ups, and the verdict on an invalid one is jsonschema's, as before.
+    rest: False (or a schema with a keyword it does not know, which compiles to
+    ``False`` always) only sends the body to jsonschema, which decides and words the
+    errors. So a valid body costs some dict look-ups, and the verdict on an invalid one
+    is jsonschema's, as before. The predicate is Python source, one function per
+    schema node: jsonschema's own walk costs about a millisecond a body.
     """
-    check = _compile(_validator(operation, direction).schema)
-    return check if check is not None else (lambda _: False)
+    compiler = _Compiler()
+    try:
+        root = compiler.node(_validator(operation, direction).schema)
+    except _Unsupported:
+        return lambda _: False
+    namespace: dict[str, Any] = {"_c": compiler.constants, "_absent": object()}
+    exec(compile("\n".join(compiler.lines), f"<schema {operation} {direction}>", "exec"),
+         namespace)
+    check: Check = namespace[root]
+    return check
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+class _Unsupported(Exception):
+    """A keyword the fast check does not implement: jsonschema decides every body."""
 
 
-_TYPES: dict[str, Check] = {
-    "object": lambda v: isinstance(v, dict),
-    "array": lambda v: isinstance(v, list),
-    "string": lambda v: isinstance(v, str),
-    "number": _is_number,
+_TYPE_TESTS = {
+    "object": "isinstance(v, dict)",
+    "array": "isinstance(v, list)",
+    "string": "isinstance(v, str)",
+    "number": "(isinstance(v, (int, float)) and not isinstance(v, bool))",
     # Draft 2020-12: 1.0 is an integer.
-    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool))
-    or (isinstance(v, float) and v.is_integer()),
-    "boolean": lambda v: isinstance(v, bool),
-    "null": lambda v: v is None,
+    "integer": "((isinstance(v, int) and not isinstance(v, bool)) or "
+               "(isinstance(v, float) and v.is_integer()))",
+    "boolean": "isinstance(v, bool)",
+    "null": "v is None",
 }
+# The Python kind a JSON type's keywords apply to; "number" stands for int or float.
+_GUARDS = {"string": "str", "array": "list", "object": "dict", "number": "number",
+           "integer": "number"}
+_SIZED = {"minLength": ("str", ">="), "maxLength": ("str", "<="),
+          "minItems": ("list", ">="), "maxItems": ("list", "<="),
+          "minProperties": ("dict", ">="), "maxProperties": ("dict", "<=")}
 
 
-def _compile(schema: Any) -> Check | None:
-    """The predicate of one (inlined) schema, or None when it uses an unknown keyword."""
-    if schema is True or schema == {}:
-        return lambda _: True
-    if not isinstance(schema, dict):
-        return None
-    checks: list[Check] = []
-    for keyword, value in schema.items():
-        if keyword in _ANNOTATIONS:
-            continue
-        check = _keyword_check(keyword, value, schema)
-        if check is None:
-            return None
-        checks.append(check)
-    if len(checks) == 1:
-        return checks[0]
-    return lambda v: all(c(v) for c in checks)
+class _Compiler:
+    """Python source for a (``$ref``-free) schema: one function per distinct node."""
 
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.constants: list[Any] = []
+        self.done: dict[str, str] = {}
 
-def _keyword_check(keyword: str, value: Any, schema: JSON) -> Check | None:
-    if keyword == "type":
-        names = [value] if isinstance(value, str) else list(value)
-        if any(n not in _TYPES for n in names):
-            return None
-        tests = [_TYPES[n] for n in names]
-        return tests[0] if len(tests) == 1 else (lambda v: any(t(v) for t in tests))
-    if keyword == "enum":
-        if not all(isinstance(e, str) for e in value):
-            return None
-        allowed = frozenset(value)
-        return lambda v: not isinstance(v, str) or v in allowed
-    if keyword in _SIZED or keyword in ("minimum", "maximum"):
-        return _bound(keyword, value)
-    if keyword == "pattern":
-        regex = _python_regex(value)
-        return lambda v: not isinstance(v, str) or regex.search(v) is not None
-    if keyword == "required":
-        names = list(value)
-        return lambda v: not isinstance(v, dict) or all(k in v for k in names)
-    if keyword == "items":
-        item = _compile(value)
-        if item is None:
-            return None
-        return lambda v: not isinstance(v, list) or all(item(x) for x in v)
-    if keyword == "properties":
-        compiled = {name: _compile(sub) for name, sub in value.items()}
-        props: dict[str, Check] = {k: c for k, c in compiled.items() if c is not None}
-        if len(props) != len(compiled):
-            return None
-        return lambda v: not isinstance(v, dict) or all(
-            props[k](x) for k, x in v.items() if k in props)
-    if keyword == "additionalProperties" and "patternProperties" not in schema:
-        known = frozenset(schema.get("properties", {}))
-        if value is False:
-            return lambda v: not isinstance(v, dict) or known.issuperset(v)
-        extra = _compile(value)
-        if extra is None:
-            return None
-        return lambda v: not isinstance(v, dict) or all(
-            extra(x) for n, x in v.items() if n not in known)
-    return None
+    def const(self, value: Any) -> str:
+        self.constants.append(value)
+        return f"_c[{len(self.constants) - 1}]"
 
+    def node(self, schema: Any) -> str:
+        """The name of the function that checks ``schema``."""
+        key = json.dumps(schema, sort_keys=True, default=repr)
+        if key in self.done:
+            return self.done[key]
+        name = f"_check_{len(self.done)}"
+        self.done[key] = name
+        body = self.body(schema)
+        self.lines += [f"def {name}(v):", *(f"    {line}" for line in body), "    return True",
+                       ""]
+        return name
 
-_SIZED: dict[str, type[Sized]] = {"minLength": str, "maxLength": str, "minItems": list,
-                           "maxItems": list, "minProperties": dict, "maxProperties": dict}
+    def body(self, schema: Any) -> list[str]:
+        if schema is True:
+            return []
+        if not isinstance(schema, dict):
+            raise _Unsupported(repr(schema))
+        out: list[str] = []
+        # The type first: when it is one type, the other keywords need not test it again.
+        typed = None
+        if "type" in schema:
+            value = schema["type"]
+            names = [value] if isinstance(value, str) else list(value)
+            if any(n not in _TYPE_TESTS for n in names):
+                raise _Unsupported(f"type {value!r}")
+            out.append(f"if not ({' or '.join(_TYPE_TESTS[n] for n in names)}): return False")
+            typed = _GUARDS.get(names[0]) if len(names) == 1 else None
+        for keyword, value in schema.items():
+            if keyword not in _ANNOTATIONS and keyword != "type":
+                out += self.keyword(keyword, value, schema, typed)
+        return out
 
+    def keyword(self, keyword: str, value: Any, schema: JSON, typed: str | None
+                ) -> list[str]:
+        def guard(kind: str) -> str:
+            """The test that a keyword applies to ``v``; none when the type says it does."""
+            if kind == typed:
+                return ""
+            return _TYPE_TESTS["number"] + " and " if kind == "number" else \
+                f"isinstance(v, {kind}) and "
 
-def _bound(keyword: str, limit: Any) -> Check:
-    if keyword in _SIZED:
-        kind = _SIZED[keyword]
-        if keyword.startswith("min"):
-            return lambda v: not isinstance(v, kind) or len(v) >= limit
-        return lambda v: not isinstance(v, kind) or len(v) <= limit
-    if keyword == "minimum":
-        return lambda v: not _is_number(v) or v >= limit
-    return lambda v: not _is_number(v) or v <= limit
+        fail = ": return False"
+        if keyword == "enum":
+            if not all(isinstance(e, str) for e in value):
+                raise _Unsupported("enum of non-strings")
+            return [f"if {guard('str')}v not in {self.const(frozenset(value))}{fail}"]
+        if keyword in _SIZED:
+            kind, op = _SIZED[keyword]
+            return [f"if {guard(kind)}not len(v) {op} {int(value)}{fail}"]
+        if keyword in ("minimum", "maximum"):
+            op = ">=" if keyword == "minimum" else "<="
+            # NaN fails the comparison: conservative, jsonschema then decides.
+            return [f"if {guard('number')}not v {op} {self.const(value)}{fail}"]
+        if keyword == "pattern":
+            regex = self.const(_python_regex(value))
+            return [f"if {guard('str')}{regex}.search(v) is None{fail}"]
+        if keyword == "required":
+            present = " and ".join(f"{n!r} in v" for n in value) or "True"
+            return [f"if {guard('dict')}not ({present}){fail}"]
+        if keyword == "items":
+            item = self.node(value)
+            return [f"if {guard('list')}True:", "    for x in v:",
+                    f"        if not {item}(x){fail}"]
+        if keyword == "properties":
+            out = [f"if {guard('dict')}True:"]
+            for name, sub in value.items():
+                if sub is not True and sub != {}:
+                    out.append(f"    x = v.get({name!r}, _absent)")
+                    out.append(f"    if x is not _absent and not {self.node(sub)}(x){fail}")
+            return out if len(out) > 1 else []
+        if keyword == "additionalProperties" and "patternProperties" not in schema:
+            known = self.const(frozenset(schema.get("properties", {})))
+            if value is False:
+                return [f"if {guard('dict')}not {known}.issuperset(v){fail}"]
+            if value is True or value == {}:
+                return []
+            extra = self.node(value)
+            return [f"if {guard('dict')}True:", "    for k, x in v.items():",
+                    f"        if k not in {known} and not {extra}(x){fail}"]
+        raise _Unsupported(keyword)
 
 
 @functools.lru_cache(maxsize=8192)
