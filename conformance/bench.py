@@ -253,7 +253,10 @@ def schedule(mix: dict[str, int], calls: int, seed: int = SEED) -> list[str]:
     counts = {op: int(s) for op, s in shares.items()}
     for op in sorted(shares, key=lambda o: counts[o] - shares[o])[:calls - sum(counts.values())]:
         counts[op] += 1
-    recycles = min(counts.pop("CreateCollection", 0), counts.pop("DeleteCollection", 0))
+    collections = counts.pop("CreateCollection", 0) + counts.pop("DeleteCollection", 0)
+    recycles = collections // 2
+    if collections % 2 and counts:  # an odd one out goes to the commonest operation
+        counts[max(counts, key=lambda o: counts[o])] += 1
     ops = [op for op, n in sorted(counts.items()) for _ in range(n)]
     random.Random(seed).shuffle(ops)
     if recycles:
@@ -353,8 +356,9 @@ def run_bare_once(transport: Transport, mix: dict[str, int], calls: int) -> Bare
         for op in ops:
             loop.step(op, rng)
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        calls = loop.calls
         loop.close()
-    return BareRun(transport, round(seconds, 3), loop.calls, round(cpu, 3))
+    return BareRun(transport, round(seconds, 3), calls, round(cpu, 3))
 
 
 # --------------------------------------------------------------------------- (c) ci workers
