@@ -531,6 +531,17 @@ def _is_base64(value: str) -> bool:
     return True
 
 
+class _LazyRegex:
+    """A schema's pattern, translated on first use: ``\\p{L}`` (TagKey) costs a pass over
+    every Unicode code point, and most runs never send a tag."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return _python_regex(self.pattern).search(text)
+
+
 class _Compiler:
     """Python source for a (``$ref``-free) schema: one function per distinct node.
 
@@ -608,7 +619,7 @@ class _Compiler:
             # NaN fails the comparison: conservative, jsonschema then decides.
             return [f"if {guard('number')}not v {op} {self.const(value)}{fail}"]
         if keyword == "pattern":
-            regex = self.const(_python_regex(value))
+            regex = self.const(_LazyRegex(value))
             return [f"if {guard('str')}{regex}.search(v) is None{fail}"]
         if keyword == "required":
             test = "v.get({!r}) is not None" if self.request else "{!r} in v"
@@ -627,6 +638,10 @@ class _Compiler:
                     absent = "None" if self.request else "_absent"
                     out.append(f"    if x is not {absent} and not {self.node(sub)}(x){fail}")
             return out if len(out) > 1 else []
+        if keyword == "propertyNames":
+            names = self.node(value)
+            return [f"if {guard('dict')}True:", "    for k in v:",
+                    f"        if not {names}(k){fail}"]
         if keyword == "additionalProperties" and "patternProperties" not in schema:
             known = self.const(frozenset(schema.get("properties", {})))
             if value is False:

@@ -367,3 +367,12 @@ def test_the_fast_request_check_never_passes_what_the_request_validator_rejects(
     for variant in _variants(request_body):
         if schemas.request_is_valid(operation, variant):
             assert list(validator.iter_errors(variant)) == [], variant
+
+
+@pytest.mark.parametrize("tags", [{"ké": "v"}, {"k!": "v"}, {"aws:x": "v"}, {"": "v"},
+                                  {"k": "v" * 300}, {"k" * 129: "v"}])
+def test_the_fast_request_check_reads_tag_maps_as_the_validator_does(tags: dict[str, str]
+                                                                     ) -> None:
+    request = {"CollectionId": "c", "Tags": tags}
+    valid = not list(schemas.request_validator("CreateCollection").iter_errors(request))
+    assert schemas.request_is_valid("CreateCollection", request) == valid
