@@ -391,12 +391,29 @@ def run_ci(workers: int, seed: int = 0) -> dict[str, Any]:
 # --------------------------------------------------------------------------- (d) mutants
 
 
-def run_mutants(names: Sequence[str] | None, profile: str = "ci") -> dict[str, Any]:
-    from conformance.mutants import CATALOGUE, Mutant
-    from conformance.selftest import run_selftest, select
+def chosen_mutants(names: Sequence[str] | None) -> list[Any]:
+    """The mutants named (every one for None); an unknown name is a ConfigError."""
+    import difflib
 
-    mutants = [e for e in CATALOGUE if isinstance(e, Mutant)]
-    chosen = select(mutants, list(names)) if names is not None else mutants
+    from conformance.errors import ConfigError
+    from conformance.mutants import MUTANTS
+
+    if names is None:
+        return list(MUTANTS)
+    known = {m.name: m for m in MUTANTS}
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(name, list(known), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"--mutants: no mutant {name!r}{hint}; they are listed in "
+                              "conformance/mutants.py")
+    return [known[name] for name in dict.fromkeys(names)]
+
+
+def run_mutants(names: Sequence[str] | None, profile: str = "ci") -> dict[str, Any]:
+    from conformance.selftest import run_selftest
+
+    chosen = chosen_mutants(names)
     start = time.perf_counter()
     result = run_selftest(chosen, profile=profile, jobs=1)
     caught = [e for e in result.entries if e.result == "caught"]

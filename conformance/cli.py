@@ -202,6 +202,7 @@ def _bench(args: argparse.Namespace) -> int:
         check_writable_file(args.json, "--json")
     mutants = None if args.full else (
         bench.DEFAULT_MUTANTS if args.mutants is None else args.mutants)
+    bench.chosen_mutants(mutants)  # an unknown name fails now, not after the suite runs
 
     def progress(line: str) -> None:
         if not args.quiet:
