@@ -262,7 +262,63 @@ def _parser() -> argparse.ArgumentParser:
                           metavar="FILE", help="rewrite the self-test section of FILE "
                                                "(default: ./README.md) with the table")
     selftest.add_argument("--quiet", action="store_true", help="no progress lines")
+    _bench_parser(commands)
     return parser
+
+
+def _bench_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    bench = commands.add_parser(
+        "bench", help="measure the suite's speed on this machine (figures, never pass/fail)",
+        description="Suite steps/s and calls/s against the embedded target, in-process and "
+                    "over HTTP, beside a bare boto3 loop of the same call mix; the ci "
+                    "profile by workers; seconds and calls until a mutant is caught.")
+    bench.add_argument("--quick", action="store_true", help="skip the ci profile timings")
+    bench.add_argument("--full", action="store_true",
+                       help="time every mutant of the catalogue, not a handful")
+    bench.add_argument("--mutants", nargs="*", metavar="NAME",
+                       help="the mutants to time (none: skip that part)")
+    bench.add_argument("--repeat", type=int, default=3, metavar="N",
+                       help="best of N runs for the suite and bare figures (default: 3)")
+    bench.add_argument("--seed", type=int, default=1, metavar="N",
+                       help="the suite runs' seed (default: 1)")
+    bench.add_argument("--examples", type=int, metavar="N",
+                       help="test cases per suite run (default: the dev profile's)")
+    bench.add_argument("--steps", type=int, metavar="N",
+                       help="steps per test case (default: the dev profile's)")
+    bench.add_argument("--calls", type=int, metavar="N",
+                       help="calls of the bare loop (default: as many as the suite made)")
+    bench.add_argument("--transport", choices=("in-process", "http"), action="append",
+                       help="only this transport (repeatable; default: both)")
+    bench.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
+    bench.add_argument("--quiet", action="store_true", help="no progress lines")
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from conformance import bench
+
+    if args.repeat < 1:
+        raise ConfigError(f"--repeat must be at least 1, got {args.repeat}")
+    if args.json is not None:
+        check_writable_file(args.json, "--json")
+    mutants = None if args.full else (
+        bench.DEFAULT_MUTANTS if args.mutants is None else args.mutants)
+    bench.chosen_mutants(mutants)  # an unknown name fails now, not after the suite runs
+
+    def progress(line: str) -> None:
+        if not args.quiet:
+            print(f"... {line}", file=sys.stderr, flush=True)
+
+    result = bench.run_bench(repeat=args.repeat, seed=args.seed, examples=args.examples,
+                             steps=args.steps, calls=args.calls, quick=args.quick,
+                             mutants=mutants,
+                             transports=tuple(args.transport or ("in-process", "http")),
+                             progress=progress)
+    for line in bench.table_lines(result):
+        print(line)
+    if args.json is not None:
+        bench.write_json(result, args.json)
+        print(f"figures: {args.json}")
+    return 0
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -289,6 +345,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _diff(args)
         if args.command == "selftest":
             return _selftest(args)
+        if args.command == "bench":
+            return _bench(args)
         if args.command == "deviations":
             return _deviations()
         return _clauses()

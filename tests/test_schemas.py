@@ -272,3 +272,107 @@ def test_command_check_reports_stale_files(tmp_path: Path,
     err = capsys.readouterr().err
     assert "AssociateFaces.response.json" in err
     assert "run: python -m conformance.schemas" in err
+
+
+def _emulator_bodies() -> list[tuple[str, dict[str, Any]]]:
+    """Real response bodies of the reference emulator, one or more per operation."""
+    from conformance.emulator.backend import Backend
+    from conformance.emulator.behaviour import Behaviour
+    from conformance.emulator.inprocess import inprocess_client
+    from conformance.images import synthetic_faces
+
+    client = inprocess_client(Backend(Behaviour()))
+    bodies: list[tuple[str, dict[str, Any]]] = []
+    client.meta.events.register("after-call.rekognition", lambda http_response, model, **_: (
+        bodies.append((model.name, json.loads(http_response.content)))))
+    images = synthetic_faces(3).images
+    client.create_collection(CollectionId="c")
+    faces = [client.index_faces(CollectionId="c", Image={"Bytes": image})["FaceRecords"][0]
+             ["Face"]["FaceId"] for image in images]
+    client.create_user(CollectionId="c", UserId="u")
+    client.associate_faces(CollectionId="c", UserId="u", FaceIds=[faces[0], FACE_1])
+    client.associate_faces(CollectionId="c", UserId="u", FaceIds=[faces[1]],
+                           UserMatchThreshold=100.0)
+    client.list_faces(CollectionId="c")
+    client.list_faces(CollectionId="c", MaxResults=1)
+    client.list_users(CollectionId="c")
+    client.disassociate_faces(CollectionId="c", UserId="u", FaceIds=[faces[0], FACE_2])
+    client.delete_faces(CollectionId="c", FaceIds=[faces[2], FACE_3])
+    client.delete_user(CollectionId="c", UserId="u")
+    return bodies
+
+
+def _variants(body: Any) -> list[Any]:
+    """``body`` with one member changed, dropped or added, at every path in it."""
+    values = [None, 1, 1.0, 1.5, -1, 101, "", "x", "A" * 300, True, [], {}, [1], float("nan"),
+              float("inf"), "UPDATING", FACE_1]
+    out = []
+
+    def walk(node: Any, rebuild: Any) -> None:
+        items = list(node.items()) if isinstance(node, dict) else list(enumerate(node)) \
+            if isinstance(node, list) else []
+        for key, child in items:
+            def put(value: Any, key: Any = key, child: Any = child) -> Any:
+                copy = dict(node) if isinstance(node, dict) else list(node)
+                copy[key] = value
+                return rebuild(copy)
+            out.extend(put(value) for value in values)
+            if isinstance(node, dict):
+                out.append(rebuild({k: v for k, v in node.items() if k != key}))
+            walk(child, put)
+        if isinstance(node, dict):
+            out.append(rebuild({**node, "Extra": 1}))
+
+    walk(body, lambda b: b)
+    return out
+
+
+def test_the_fast_check_never_passes_what_jsonschema_rejects() -> None:
+    """The compiled check decides valid bodies alone: it must be exact on them, and only
+    ever send a doubtful body on to jsonschema, never wave a bad one through."""
+    bodies = _emulator_bodies()
+    assert {op for op, _ in bodies} >= {"IndexFaces", "AssociateFaces", "ListFaces",
+                                         "ListUsers", "DisassociateFaces", "DeleteFaces"}
+    checked = 0
+    for operation, body in bodies:
+        fast = schemas._fast_check(operation, "response")
+        assert fast(body), (operation, body)
+        for variant in _variants(body):
+            checked += 1
+            if fast(variant):
+                assert schemas._validate(operation, "response", variant) == [], \
+                    (operation, variant)
+            else:
+                assert validate_response(operation, variant) == schemas._validate(
+                    operation, "response", variant)
+    assert checked > 1000
+
+
+@pytest.mark.parametrize(("operation", "request_body"), [
+    ("AssociateFaces", {"CollectionId": "c", "UserId": "u", "FaceIds": [FACE_1, FACE_2],
+                        "UserMatchThreshold": 75.5, "ClientRequestToken": "tok-1_A"}),
+    ("DisassociateFaces", {"CollectionId": "c", "UserId": "u", "FaceIds": [FACE_1]}),
+    ("IndexFaces", {"CollectionId": "c", "Image": {"Bytes": "aGVsbG8="},
+                    "MaxFaces": 1, "QualityFilter": "NONE"}),
+    ("ListFaces", {"CollectionId": "c", "UserId": "u", "MaxResults": 2, "NextToken": "x"}),
+    ("ListUsers", {"CollectionId": "c", "MaxResults": 1}),
+    ("CreateUser", {"CollectionId": "c", "UserId": "u", "ClientRequestToken": "t"}),
+    ("DeleteFaces", {"CollectionId": "c", "FaceIds": [FACE_3]}),
+])
+def test_the_fast_request_check_never_passes_what_the_request_validator_rejects(
+        operation: str, request_body: dict[str, Any]) -> None:
+    """The emulator skips jsonschema when the compiled check passes a request."""
+    validator = schemas.request_validator(operation)
+    assert schemas.request_is_valid(operation, request_body)
+    for variant in _variants(request_body):
+        if schemas.request_is_valid(operation, variant):
+            assert list(validator.iter_errors(variant)) == [], variant
+
+
+@pytest.mark.parametrize("tags", [{"ké": "v"}, {"k!": "v"}, {"aws:x": "v"}, {"": "v"},
+                                  {"k": "v" * 300}, {"k" * 129: "v"}])
+def test_the_fast_request_check_reads_tag_maps_as_the_validator_does(tags: dict[str, str]
+                                                                     ) -> None:
+    request = {"CollectionId": "c", "Tags": tags}
+    valid = not list(schemas.request_validator("CreateCollection").iter_errors(request))
+    assert schemas.request_is_valid("CreateCollection", request) == valid
