@@ -56,7 +56,8 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     import dataclasses
 
-    from conformance.cli import check_writable_dir, default_seed
+    from conformance.cli import default_seed
+    from conformance.cli_tools import check_writable_dir
     from conformance.runner import PROFILES
     from conformance.targets import load_targets, resolve_target
 

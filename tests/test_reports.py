@@ -270,8 +270,8 @@ def test_markdown_profile_and_hard_states(conforming: RunResult) -> None:
     assert md.startswith("# Conformance: CONFORMS\n")
     assert "No findings." in md
     profile = md.split("## Behaviour profile", 1)[1].split("\n## ", 1)[0]
-    assert "| AMB-STATUS-NOW | UserStatus in the AssociateFaces response after a change | `UPDATING` x40, " \
-           "`ACTIVE` x2 |" in profile
+    assert ("| AMB-STATUS-NOW | UserStatus in the AssociateFaces response after a change | "
+            "`UPDATING` x40, `ACTIVE` x2 |") in profile
     assert "| AMB-DUP-IDS | a FaceId repeated in one request | not observed |" in profile
     hard = md.split("## Hard states reached", 1)[1].split("\n## ", 1)[0]
     assert "| `user-at-100` | 3 |" in hard
