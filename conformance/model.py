@@ -194,9 +194,11 @@ class CollectionModel:
             self.faces[face_id] = Face(face_id, self.persons[face_id])
             self.gone_faces.pop(face_id, None)
         for user in self.users.values():
-            user.faces = {f for f, owner in owners.items() if owner == user.user_id}
-            user.had_face = user.had_face or bool(user.faces)
-            user.settling = True  # its status may lag behind what just happened
+            faces = {f for f, owner in owners.items() if owner == user.user_id}
+            if faces != user.faces:
+                user.faces = faces
+                user.had_face = user.had_face or bool(faces)
+                user.settling = True  # its status may lag behind what just happened
         for face_id, owner in owners.items():
             face = self.faces.get(face_id)
             if face is not None:

@@ -99,7 +99,9 @@ def page(operation: str, scope: str, items: Sequence[_Item], seq: Callable[[_Ite
     scope = hashlib.sha256(scope.encode()).hexdigest()[:16]
     after = _decode_page_token(operation, scope, request.get("NextToken"))
     size = request.get("MaxResults") or default_size
-    remaining = [i for i in items if after is None or seq(i) > after]
+    # In sequence order, whatever order the items are held in: a token says "after this
+    # sequence number", and an item given a new number (re-created) must not hide the rest.
+    remaining = sorted((i for i in items if after is None or seq(i) > after), key=seq)
     chosen = remaining[:size]
     next_token = None
     if len(remaining) > size:
