@@ -68,10 +68,11 @@ def _observed(profile: dict[str, int]) -> tuple[str, ...]:
     return tuple(sorted(r for r, n in profile.items() if n > 0))
 
 
-def _finding_key(f: FindingRecord) -> tuple[str, str]:
-    # Steps and seeds differ from run to run for the same departure; the clause and the
-    # (normalised) message are what identify it.
-    return (f.clause, f.message)
+def _finding_key(f: FindingRecord) -> tuple[str, str, str]:
+    # Steps, seeds and the ids in a message differ from run to run for the same departure:
+    # the clause, the case and the message with its ids normalised identify it. Records
+    # written before findings had an identity fall back to the raw message.
+    return (f.clause, f.case, f.identity or f.message)
 
 
 def _settings(r: RunResult) -> dict[str, str]:
