@@ -150,13 +150,15 @@ def _check_not_found_entry(ledger: Ledger, clause: C, face_id: str, done: list[s
                  f"with FACE_NOT_FOUND, got {entry!r}")
 
 
-def check_repeats(ledger: Ledger, request: FacesRequest, outcome: Outcome) -> bool:
+def check_repeats(ledger: Ledger, shape: C, request: FacesRequest, outcome: Outcome) -> bool:
     """AMB-DUP-IDS "rejected". True when the request was rejected for its repeats (and is
-    done with). How an answered request lists them ("once", "per-occurrence") is observed
-    by ``_check_listing_shape``, where a repeated face is listed."""
+    done with): a legal answer to a request with repeats, so the shape clause held. How an
+    answered request lists them ("once", "per-occurrence") is observed by
+    ``_check_listing_shape``, where a repeated face is listed."""
     if not request.has_repeats:
         return False
     if outcome.error in VALIDATION_CODES:
+        ledger.check(shape, True, "")
         ledger.observe(A.AMB_DUP_IDS, "rejected", f"FaceIds {request.face_ids}")
         return True
     return False
@@ -217,7 +219,7 @@ def judge_associate(ledger: Ledger, model: CollectionModel, request: FacesReques
         check_refused(ledger, C.AF_USER_EXISTS, outcome, ("ResourceNotFoundException",),
                       f"AssociateFaces on unknown user {request.user_id!r}")
         return AssociateVerdict([], {}, rejected=True)
-    if check_repeats(ledger, request, outcome):
+    if check_repeats(ledger, C.AF_SHAPE, request, outcome):
         return AssociateVerdict([], {}, rejected=True)
 
     faces = request.distinct_faces()
@@ -462,7 +464,7 @@ def judge_disassociate(ledger: Ledger, model: CollectionModel, request: FacesReq
         check_refused(ledger, C.DF_USER_EXISTS, outcome, ("ResourceNotFoundException",),
                       f"DisassociateFaces on unknown user {request.user_id!r}")
         return DisassociateVerdict([], rejected=True)
-    if check_repeats(ledger, request, outcome):
+    if check_repeats(ledger, C.DF_SHAPE, request, outcome):
         return DisassociateVerdict([], rejected=True)
     if outcome.error == BUSY_CODE and user.settling:
         return DisassociateVerdict([], rejected=True, busy=True)

@@ -23,6 +23,7 @@ from conformance.checks import (
     judge_delete_faces,
     judge_disassociate,
 )
+from conformance.clauses import C
 from conformance.driver import Outcome
 from conformance.errors import Failure, failure_class
 from conformance.ledger import Ledger
@@ -979,7 +980,7 @@ def test_validation_error_code_pinned(ledger: Ledger) -> None:
 def test_repeats_absent_means_nothing_to_judge(ledger: Ledger) -> None:
     request = FacesRequest("u1", [CAND, CAND_B])
     outcome = refused("AssociateFaces", request.params(COLL), "InvalidParameterException")
-    assert check_repeats(ledger, request, outcome) is False
+    assert check_repeats(ledger, C.AF_SHAPE, request, outcome) is False
     assert not ledger.readings
 
 
@@ -987,14 +988,15 @@ def test_repeats_absent_means_nothing_to_judge(ledger: Ledger) -> None:
 def test_repeats_rejected_is_a_reading(ledger: Ledger, code: str) -> None:
     request = FacesRequest("u1", [CAND, CAND])
     outcome = refused("AssociateFaces", request.params(COLL), code)
-    assert check_repeats(ledger, request, outcome) is True
+    assert check_repeats(ledger, C.AF_SHAPE, request, outcome) is True
     assert ledger.readings["AMB-DUP-IDS"] == {"rejected": 1}
+    assert ledger.checks["AF-SHAPE"] == 1  # a legal answer: the shape clause was judged
 
 
 def test_repeats_answered_are_judged_by_their_listing(ledger: Ledger) -> None:
     request = FacesRequest("u1", [CAND, CAND])
     outcome = assoc(request, [CAND])
-    assert check_repeats(ledger, request, outcome) is False
+    assert check_repeats(ledger, C.AF_SHAPE, request, outcome) is False
     assert not ledger.readings  # a candidate taken once says nothing of the reading
 
 
@@ -1035,7 +1037,7 @@ def test_unrepeated_face_listed_twice_as_unsuccessful_fails(ledger: Ledger,
 def test_repeats_refused_otherwise_records_nothing(ledger: Ledger) -> None:
     request = FacesRequest("u1", [CAND, CAND])
     outcome = refused("AssociateFaces", request.params(COLL), "ResourceNotFoundException")
-    assert check_repeats(ledger, request, outcome) is False
+    assert check_repeats(ledger, C.AF_SHAPE, request, outcome) is False
     assert not ledger.readings
 
 
@@ -1043,7 +1045,7 @@ def test_repeats_pinned_reading_fails_af_shape() -> None:
     pinned = pinned_ledger("spec", {"AMB-DUP-IDS": "once"})
     request = FacesRequest("u1", [CAND, CAND])
     with fails("AF-SHAPE"):
-        check_repeats(pinned, request,
+        check_repeats(pinned, C.AF_SHAPE, request,
                       refused("AssociateFaces", request.params(COLL), "ValidationException"))
 
 
