@@ -18,11 +18,14 @@ from conformance.emulator.backend import Backend
 from conformance.emulator.behaviour import Behaviour
 from conformance.emulator.inprocess import ENDPOINT_URL, attach
 from conformance.emulator.server import EmulatorServer
+from conformance.errors import ConfigError
 from conformance.images import FaceImages, photo_faces, synthetic_faces
 from conformance.targets import Clients, Target, make_clients
 
-# Enough persons for pairs of thresholds to matter; photos may give fewer.
+# Enough persons for pairs of thresholds to matter; photos may give fewer, but not fewer
+# than the directed checks index (persons 0, 1 and 2).
 SYNTHETIC_PERSONS = 6
+MIN_PERSONS = 3
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,12 @@ def connect(target: Target) -> Iterator[Connection]:
             server.stop()
     elif target.kind == "aws":
         assert target.faces_dir is not None  # targets.py requires it for aws
-        yield Connection(make_clients(target), photo_faces(target.faces_dir))
+        photos = photo_faces(target.faces_dir)
+        if photos.persons < MIN_PERSONS:
+            raise ConfigError(f"{target.faces_dir}: {photos.persons} photo(s); the checks need "
+                              f"photos of at least {MIN_PERSONS} distinct people (a test case "
+                              f"starts with faces of 3, a threshold check sends one person's "
+                              f"face to a user holding another's); add photos")
+        yield Connection(make_clients(target), photos)
     else:
         yield Connection(make_clients(target), synthetic_faces(SYNTHETIC_PERSONS))
