@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from conformance.results import CALL_COUNTERS
+
 DATA = Path(__file__).parent / "data"
 PRICES_FILE = DATA / "prices.toml"
 PROFILE_CALLS_FILE = DATA / "profile_calls.toml"
@@ -67,7 +69,7 @@ def estimate(calls_by_operation: Mapping[str, int], region: str,
     free = set(prices.get("free", {}).get("operations", []))
     lines, unpriced = [], []
     for operation, calls in sorted(calls_by_operation.items()):
-        if operation in ("retries", "throttled") or calls <= 0:
+        if operation in CALL_COUNTERS or calls <= 0:
             continue  # the client's retries are counted apart by the driver
         price = per_1000.get(operation)
         if price is None and operation not in free:
@@ -131,7 +133,7 @@ def _measure(profiles: list[str], seed: int, path: Path) -> None:
     out += [f'date = "{dt.date.today().isoformat()}"', 'target = "embedded"', ""]
     for profile in profiles:
         result = run_suite(BUILTIN_EMBEDDED, profile=profile, seed=seed)
-        calls = {op: n for op, n in result.calls.items() if op not in ("retries", "throttled")}
+        calls = {op: n for op, n in result.calls.items() if op not in CALL_COUNTERS}
         out += [f"[profiles.{profile}]", f"seed = {seed}", f"examples = {result.examples}",
                 f"total = {sum(calls.values())}", f"[profiles.{profile}.calls]"]
         out += [f"{op} = {n}" for op, n in sorted(calls.items())] + [""]

@@ -55,6 +55,9 @@ class ClauseResult:
     cases: dict[str, str] = field(default_factory=dict)
 
 
+# Entries of RunResult.calls that count the client's retries, not calls of the suite.
+CALL_COUNTERS = frozenset({"retries", "throttled"})
+
 # Kinds of SuiteErrorRecord that tell, but did not stop the run from judging what it judged.
 NOTICE_KINDS = frozenset({"cleanup", "skipped"})
 
@@ -104,6 +107,20 @@ class RunResult:
         data["findings"] = [FindingRecord(**f) for f in data["findings"]]
         data["errors"] = [SuiteErrorRecord(**e) for e in data["errors"]]
         return cls(**data)
+
+    def target_label(self) -> str:
+        """The target as reports name it: "name (kind), endpoint"."""
+        t = self.target
+        label = str(t.get("name") or t.get("endpoint_url") or "?")
+        if t.get("kind"):
+            label += f" ({t['kind']})"
+        if t.get("endpoint_url") and t.get("name"):
+            label += f", {t['endpoint_url']}"
+        return label
+
+    def calls_sent(self) -> int:
+        """API calls the suite made; the client's retries and throttled answers are apart."""
+        return sum(n for op, n in self.calls.items() if op not in CALL_COUNTERS)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = dict.fromkeys(STATUSES, 0)

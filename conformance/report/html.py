@@ -85,13 +85,8 @@ def _table(header: list[str], rows: list[str], cls: str = "") -> str:
 
 
 def _facts(result: RunResult) -> str:
-    t = result.target
-    target = str(t.get("name") or t.get("endpoint_url") or "?")
-    if t.get("kind"):
-        target += f" ({t['kind']})"
-    if t.get("endpoint_url") and t.get("name"):
-        target += f", {t['endpoint_url']}"
-    sent = sum(v for k, v in result.calls.items() if k not in ("retries", "throttled"))
+    target = result.target_label()
+    sent = result.calls_sent()
     facts = [
         ("Target", target),
         ("Profile", f"{result.profile} (strictness {result.strictness})"),

@@ -53,13 +53,8 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def _summary(result: RunResult) -> list[str]:
-    t = result.target
-    target = str(t.get("name") or t.get("endpoint_url") or "?")
-    if t.get("kind"):
-        target += f" ({t['kind']})"
-    if t.get("endpoint_url") and t.get("name"):
-        target += f", {t['endpoint_url']}"
-    calls_sent = sum(v for k, v in result.calls.items() if k not in ("retries", "throttled"))
+    target = result.target_label()
+    calls_sent = result.calls_sent()
     header = ["Verdict", f"{_md(verdict_text(result))} (exit {exit_code(result)})"]
     rows = [
         ["Target", _md(target)],
