@@ -32,6 +32,10 @@ class User:
     faces: set[str] = field(default_factory=set)
     had_face: bool = False  # ever held a face: CREATED until then (AF-STATUS)
     settling: bool = False  # changed since last seen settled: may still be UPDATING
+    # Known deviations that changed this user behind the model's back (a CreateUser that
+    # emptied it, a face moved away from it): its status and its count toward the cap
+    # are theirs to explain, not AF-STATUS's or AF-CAP-USER's.
+    explained_by: frozenset[str] = frozenset()
 
 
 @dataclass

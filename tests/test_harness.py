@@ -152,3 +152,28 @@ def test_a_scripted_wrong_answer_is_judged_under_its_clause() -> None:
     assert [op for op, _ in fake.sent] == ["CreateCollection", "CreateUser", "ListUsers",
                                           "IndexFaces", "AssociateFaces"]
     assert all(params["CollectionId"] == h.collection for _, params in fake.sent)
+
+
+def test_a_check_explained_by_a_known_deviation_is_its_knock_on() -> None:
+    ledger = Ledger()
+    ledger.found(C.CU_CONFLICT)
+    ledger.check(C.AF_STATUS, False, "user 'u0' lists as 'CREATED'",
+                 explained_by=frozenset({C.CU_CONFLICT}))
+    assert ledger.knock_ons == {C.CU_CONFLICT: 1} and ledger.failures_raised == 0
+    with pytest.raises(Failure):  # unexplained, the same failure is AF-STATUS's finding
+        ledger.check(C.AF_STATUS, False, "user 'u0' lists as 'CREATED'")
+
+
+def test_users_a_knock_on_touched_are_explained_by_it_and_others_are_not() -> None:
+    ctx = emulator_context("cu-overwrite-existing")
+    ctx.ledger.found(C.CU_CONFLICT)
+    h = Harness(ctx)
+    h.add_user("u0")
+    h.add_user("u1")
+    face = h.index_face(0)
+    h.send_associate(FacesRequest("u0", [face], 0.0))
+    h.create_again("u0")  # succeeds and empties u0: tolerated, not raised
+    assert ctx.ledger.knock_ons[C.CU_CONFLICT] >= 1
+    h.check_state(None)
+    assert h.model.users["u0"].explained_by == {C.CU_CONFLICT}
+    assert h.model.users["u1"].explained_by == frozenset()

@@ -14,7 +14,7 @@ from typing import Any
 from conformance import checks
 from conformance.clauses import A, C
 from conformance.driver import Outcome, poll
-from conformance.harness.base import HarnessBase, ids, statuses
+from conformance.harness.base import HarnessBase, RunContext, ids, statuses
 
 _MAX_PAGES = 1000
 # The operations that change state, and the prefix of their clauses.
@@ -37,6 +37,13 @@ class Observing(HarnessBase):
     # Known deviations of operations this harness used since, whose effect it re-read.
     doubted_by: frozenset[str] = frozenset()
 
+    def __init__(self, ctx: RunContext) -> None:
+        super().__init__(ctx)
+        # Users named since the last re-read, and the knock-ons counted by then (see
+        # ``_explain_touched_users``).
+        self._touched: set[str] = set()
+        self._knock_ons_seen = dict(ctx.ledger.knock_ons)
+
     def call(self, operation: str, params: dict[str, Any], *, raw_client: bool = False,
              note: dict[str, Any] | None = None) -> Outcome:
         """The door, behind one guard: after a knock-on, first re-read the target's state.
@@ -47,6 +54,8 @@ class Observing(HarnessBase):
         """
         if self.ledger.state_in_doubt and not self._reading_state:
             self.adopt_target_state()
+        if not self._reading_state:
+            self._touched |= self._users_named(params)
         outcome = super().call(operation, params, raw_client=raw_client, note=note)
         prefix = _CHANGES.get(operation)
         if prefix and not self._reading_state:
@@ -74,6 +83,26 @@ class Observing(HarnessBase):
         owners = {str(f.get("FaceId")): f.get("UserId") or None for f in faces}
         if self.model.adopt({str(u.get("UserId")) for u in users}, owners):
             self.adoptions += 1
+        self._explain_touched_users()
+
+    def _users_named(self, params: dict[str, Any]) -> set[str]:
+        """The users a request may change: the one it names, and the owners of its faces."""
+        named = {str(params["UserId"])} if "UserId" in params else set()
+        faces = (self.model.faces.get(f) for f in params.get("FaceIds") or ())
+        return named | {face.owner for face in faces if face is not None and face.owner}
+
+    def _explain_touched_users(self) -> None:
+        """Users the requests since the last re-read named, when a known deviation knocked
+        on meanwhile: that deviation may have changed them in ways no listing shows (a
+        status, a count toward the cap), so their later failures there are its knock-ons."""
+        knocked = frozenset(c for c, n in self.ledger.knock_ons.items()
+                            if n > self._knock_ons_seen.get(c, 0))
+        if knocked:
+            for user_id in self._touched & set(self.model.users):
+                user = self.model.users[user_id]
+                user.explained_by = user.explained_by | knocked
+        self._touched = set()
+        self._knock_ons_seen = dict(self.ledger.knock_ons)
 
     def _read_all(self, operation: str, key: str) -> list[dict[str, Any]] | None:
         items: list[dict[str, Any]] = []
@@ -173,7 +202,8 @@ class Observing(HarnessBase):
                     self.blame_state([user_id], clause, touched)
                     self.ledger.check(self.status_clause(user_id), False,
                                       f"user {user_id!r} lists as {status!r}; expected one of "
-                                      f"{sorted(self.model.status_options(user_id))}")
+                                      f"{sorted(self.model.status_options(user_id))}",
+                                      self.model.users[user_id].explained_by)
                     return True  # a known deviation, tolerated: waiting cannot mend it
             return all(listed.get(u) in self.model.settled_status_options(u) for u in waiting)
 
@@ -182,7 +212,9 @@ class Observing(HarnessBase):
             self.blame_state(waiting, clause, touched)
         self.ledger.check(C.AF_STATUS, settled,
                           f"users {[(u, last.get(u)) for u in waiting]} did not settle within the "
-                          f"settle timeout of {self.ctx.settle_timeout} s")
+                          f"settle timeout of {self.ctx.settle_timeout} s",
+                          frozenset().union(*(self.model.users[u].explained_by for u in waiting
+                                              if u in self.model.users)))
         for user_id in waiting:
             user = self.model.users[user_id]
             if user.had_face and not user.faces:
@@ -283,9 +315,10 @@ class Observing(HarnessBase):
         for listed_user in users:
             if str(listed_user.get("UserId")) not in self.model.users:
                 continue  # already reported above
-            options = self.model.settled_status_options(str(listed_user.get("UserId")))
-            self.ledger.check(self.status_clause(str(listed_user.get("UserId"))),
+            user_id = str(listed_user.get("UserId"))
+            options = self.model.settled_status_options(user_id)
+            self.ledger.check(self.status_clause(user_id),
                               listed_user.get("UserStatus") in options,
-                              f"settled user {listed_user.get('UserId')!r} lists as "
+                              f"settled user {user_id!r} lists as "
                               f"{listed_user.get('UserStatus')!r}, expected one of "
-                              f"{sorted(options)}")
+                              f"{sorted(options)}", self.model.users[user_id].explained_by)
