@@ -176,7 +176,7 @@ def check_status(ledger: Ledger, model: CollectionModel, user_id: str, status: A
     if changed:
         ledger.check(C.AF_STATUS, status in ("UPDATING", "ACTIVE"),
                      f"{context}: after a change UserStatus must be UPDATING or ACTIVE, "
-                     f"got {status!r}", model.users[user_id].explained_by)
+                     f"got {status!r}", model.explained_by(user_id))
         ledger.observe(A.AMB_DF_STATUS_NOW if disassociate else A.AMB_STATUS_NOW, str(status),
                        context)
         return False
@@ -192,7 +192,7 @@ def check_status(ledger: Ledger, model: CollectionModel, user_id: str, status: A
     ledger.check(C.AF_STATUS if model.users[user_id].had_face else C.CU_CREATED,
                  status in options,
                  f"{context}: nothing changed, so UserStatus must be one of "
-                 f"{sorted(options)}, got {status!r}", model.users[user_id].explained_by)
+                 f"{sorted(options)}, got {status!r}", model.explained_by(user_id))
     if not model.users[user_id].settling:
         ledger.observe(noop, "current", f"{context}: nothing changed")
     return False
@@ -234,7 +234,8 @@ def judge_associate(ledger: Ledger, model: CollectionModel, request: FacesReques
     if outcome.error == "ServiceQuotaExceededException":
         ledger.check(C.AF_CAP_USER, crosses or at_cap,
                      f"ServiceQuotaExceededException though the user holds {held} faces and "
-                     f"the request adds at most {len(candidates)}", user.explained_by)
+                     f"the request adds at most {len(candidates)}",
+                     model.explained_by(request.user_id))
         if not crosses:
             # S1.7: "If more API calls are made after the limit is reached, a
             # ServiceQuotaExceededException will result": any call, even one adding nothing.

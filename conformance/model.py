@@ -32,10 +32,6 @@ class User:
     faces: set[str] = field(default_factory=set)
     had_face: bool = False  # ever held a face: CREATED until then (AF-STATUS)
     settling: bool = False  # changed since last seen settled: may still be UPDATING
-    # Known deviations that changed this user behind the model's back (a CreateUser that
-    # emptied it, a face moved away from it): its status and its count toward the cap
-    # are theirs to explain, not AF-STATUS's or AF-CAP-USER's.
-    explained_by: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -90,8 +86,16 @@ class CollectionModel:
     # Every face ever indexed -> its person: a face a deviation kept after its deletion
     # can be taken back into the model (``adopt``).
     persons: dict[str, int] = field(default_factory=dict)
+    # UserId -> known deviations that changed that user behind the model's back (a
+    # CreateUser that emptied it, faces left naming it after DeleteUser): its status and
+    # its count toward the cap are theirs to explain, not AF-STATUS's or AF-CAP-USER's.
+    # Kept by id, not on the User: what they left behind outlives a delete and re-create.
+    explained: dict[str, frozenset[str]] = field(default_factory=dict)
 
     # --- questions -------------------------------------------------------------------
+
+    def explained_by(self, user_id: str) -> frozenset[str]:
+        return self.explained.get(user_id, frozenset())
 
     def classify(self, user_id: str, face_id: str) -> FaceClass:
         face = self.faces.get(face_id)

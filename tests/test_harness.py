@@ -175,5 +175,5 @@ def test_users_a_knock_on_touched_are_explained_by_it_and_others_are_not() -> No
     h.create_again("u0")  # succeeds and empties u0: tolerated, not raised
     assert ctx.ledger.knock_ons[C.CU_CONFLICT] >= 1
     h.check_state(None)
-    assert h.model.users["u0"].explained_by == {C.CU_CONFLICT}
-    assert h.model.users["u1"].explained_by == frozenset()
+    assert h.model.explained_by("u0") == {C.CU_CONFLICT}
+    assert h.model.explained_by("u1") == frozenset()

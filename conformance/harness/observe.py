@@ -98,9 +98,8 @@ class Observing(HarnessBase):
         knocked = frozenset(c for c, n in self.ledger.knock_ons.items()
                             if n > self._knock_ons_seen.get(c, 0))
         if knocked:
-            for user_id in self._touched & set(self.model.users):
-                user = self.model.users[user_id]
-                user.explained_by = user.explained_by | knocked
+            for user_id in self._touched:
+                self.model.explained[user_id] = self.model.explained_by(user_id) | knocked
         self._touched = set()
         self._knock_ons_seen = dict(self.ledger.knock_ons)
 
@@ -203,7 +202,7 @@ class Observing(HarnessBase):
                     self.ledger.check(self.status_clause(user_id), False,
                                       f"user {user_id!r} lists as {status!r}; expected one of "
                                       f"{sorted(self.model.status_options(user_id))}",
-                                      self.model.users[user_id].explained_by)
+                                      self.model.explained_by(user_id))
                     return True  # a known deviation, tolerated: waiting cannot mend it
             return all(listed.get(u) in self.model.settled_status_options(u) for u in waiting)
 
@@ -213,8 +212,7 @@ class Observing(HarnessBase):
         self.ledger.check(C.AF_STATUS, settled,
                           f"users {[(u, last.get(u)) for u in waiting]} did not settle within the "
                           f"settle timeout of {self.ctx.settle_timeout} s",
-                          frozenset().union(*(self.model.users[u].explained_by for u in waiting
-                                              if u in self.model.users)))
+                          frozenset().union(*(self.model.explained_by(u) for u in waiting)))
         for user_id in waiting:
             user = self.model.users[user_id]
             if user.had_face and not user.faces:
@@ -321,4 +319,4 @@ class Observing(HarnessBase):
                               listed_user.get("UserStatus") in options,
                               f"settled user {user_id!r} lists as "
                               f"{listed_user.get('UserStatus')!r}, expected one of "
-                              f"{sorted(options)}", self.model.users[user_id].explained_by)
+                              f"{sorted(options)}", self.model.explained_by(user_id))
