@@ -48,7 +48,8 @@ exit codes:
 
 DIFF_EXIT_CODES = """\
 exit codes:
-  0    no drift: same clause statuses, readings, findings, verdict and versions
+  0    no drift: same clause statuses, readings, findings, verdict, versions and
+       service model (each change of the model is one line)
   1    the runs differ in one of those (setup and coverage differences alone,
        such as seed or hard states reached, are notes and do not count)
   2    a file cannot be read or is not a result.json"""

@@ -111,6 +111,9 @@ class RunResult:
     knock_ons: dict[str, int] = field(default_factory=dict)
     # operation -> how the target said it does not implement it
     missing_operations: dict[str, str] = field(default_factory=dict)
+    # The botocore model of the eight operations, without documentation
+    # (conformance.model_drift): what ``conformance diff`` compares when the hash changed.
+    service_model: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
