@@ -535,9 +535,14 @@ def _selftest(args: argparse.Namespace) -> int:
 
 def _clauses() -> int:
     from conformance.clauses import AMBIGUITIES, CLAUSES
+    from conformance.directed import cases_of
 
     for clause in CLAUSES.values():
         print(f"{clause.id:20} {clause.text} [{','.join(clause.sources)}]")
+        # As expected_failures names one: "CLAUSE: case".
+        cases = cases_of(clause.id)
+        if cases:
+            print(f"{'':20}   cases: {', '.join(repr(c) for c in cases)}")
     print()
     for amb in AMBIGUITIES.values():
         aws = f" (AWS: {amb.aws_reading})" if amb.aws_reading else ""

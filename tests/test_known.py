@@ -90,6 +90,16 @@ def test_a_bad_entry_in_the_named_file_names_that_file(tmp_path: Path) -> None:
         _targets(tmp_path, 'expected_failures_file = "known.toml"\n')
 
 
+def test_conformance_clauses_lists_each_clause_s_cases(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from conformance.cli import main
+
+    assert main(["clauses"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("AF-CAP-REQUEST "))
+    assert lines[at + 1].strip() == "cases: 'no FaceIds', '101 FaceIds'"
+
+
 # ------------------------------------------------------------------- judging
 
 
