@@ -215,6 +215,17 @@ def test_every_writer_shows_the_reason_the_link_and_the_stale_entry() -> None:
     assert stale.get("message") == f"{STALE_HINT} (AF-SHAPE: Confidence as a string)"
 
 
+def test_the_html_marks_only_the_known_case_s_finding_as_expected() -> None:
+    result = _run({(CAP, MANY): "101 ids accepted", (CAP, EMPTY): "wrong code"},
+                  [KnownDeviation(CAP, MANY)])
+    html = to_html(result)
+    sections = html.split("<section")[1:]
+    assert len(sections) == 2
+    expected = [("101 ids accepted" in s, 'class="finding expected"' in '<section' + s)
+                for s in sections]
+    assert sorted(expected) == [(False, False), (True, True)]
+
+
 def test_a_record_round_trips_its_known_deviations() -> None:
     result = _run({(CAP, MANY): "x"}, [KnownDeviation(CAP, MANY, "why", LINK)])
     again = RunResult.from_json(result.to_json())

@@ -18,6 +18,7 @@ from __future__ import annotations
 from html import escape
 
 from conformance.clauses import AMBIGUITIES, CLAUSES
+from conformance.known import KnownDeviation
 from conformance.report.compact import compact_steps
 from conformance.report.console import (
     STALE_HINT,
@@ -137,6 +138,15 @@ def known_html(k: KnownResult) -> str:
     return f"<code>{_e(k.entry)}</code>: {text}"
 
 
+def _excused(f: FindingRecord, c: ClauseResult | None) -> bool:
+    """Whether a known deviation covers the finding: its whole clause, or its case."""
+    if c is None:
+        return False
+    return c.status == "expected-failure" or any(
+        k.outcome == "expected-failure" and k.entry == KnownDeviation(f.clause, f.case).entry
+        for k in c.known)
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -202,7 +212,7 @@ def to_html(result: RunResult) -> str:
     by_clause: dict[str, list[tuple[int, FindingRecord]]] = {}
     for n, f in enumerate(result.findings, 1):
         by_clause.setdefault(f.clause, []).append((n, f))
-    status_of = {c.clause: c.status for c in result.clauses}
+    clause_of = {c.clause: c for c in result.clauses}
     title = f"Conformance: {_VERDICT_WORDS.get(code, result.verdict)}"
 
     body = [
@@ -217,7 +227,8 @@ def to_html(result: RunResult) -> str:
         "<h2 id=\"findings\">Findings</h2>",
     ]
     if result.findings:
-        body += [_finding(f, n, status_of.get(f.clause, "failed"))
+        body += [_finding(f, n, "expected-failure" if _excused(f, clause_of.get(f.clause))
+                          else "failed")
                  for n, f in enumerate(result.findings, 1)]
     else:
         body.append("<p>No findings.</p>")
