@@ -167,13 +167,22 @@ def _state(failed: bool, cases: dict[str, str]) -> tuple[ClauseStatus, str]:
 def verdict(clauses: list[ClauseResult], errors: list[SuiteErrorRecord]) -> Verdict:
     """A target conforms only when every clause not listed as a known deviation passed.
 
-    Only a whole-clause entry excuses a clause left unjudged: a case entry excuses that
-    case's failure, never the other cases going unchecked."""
+    A known deviation excuses what it names going unjudged: a whole-clause entry the
+    clause, a case entry its case (e.g. a case blocked by another known deviation), never
+    the other cases going unchecked."""
     if any(c.status == "failed" for c in clauses):
         return "does-not-conform"
     if any(e.kind not in NOTICE_KINDS for e in errors):
         return "error"
-    if any(c.status in UNJUDGED and all(k.entry != c.clause for k in c.known)
-           for c in clauses):
+    if any(c.status in UNJUDGED and not _unjudged_is_known(c) for c in clauses):
         return "incomplete"
     return "conforms"
+
+
+def _unjudged_is_known(c: ClauseResult) -> bool:
+    named = {k.entry for k in c.known}
+    if c.clause in named:
+        return True
+    open_cases = [case for case, o in c.cases.items() if o not in (PASSED, FAILED)]
+    return bool(open_cases) and all(KnownDeviation(c.clause, case).entry in named
+                                    for case in open_cases)

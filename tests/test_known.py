@@ -175,6 +175,13 @@ def test_a_case_entry_does_not_excuse_the_other_cases_going_unchecked() -> None:
     result = _run({(CAP, MANY): "101 ids accepted"}, known, frozenset({(CAP, EMPTY)}))
     assert _status(result, CAP) == "partly-checked"
     assert result.verdict == "incomplete" and exit_code(result) == 3
+    # An entry naming the unchecked case excuses it (the clause stays partly checked).
+    named = _run({(CAP, MANY): "101 ids accepted"},
+                 [KnownDeviation(CAP, MANY), KnownDeviation(CAP, EMPTY)],
+                 frozenset({(CAP, EMPTY)}))
+    assert _status(named, CAP) == "partly-checked" and named.verdict == "conforms"
+    assert [k.outcome for c in named.clauses for k in c.known] == ["expected-failure",
+                                                                  "unjudged"]
     # A whole-clause entry does, as before.
     whole = _run({(CAP, MANY): "101 ids accepted"}, [KnownDeviation(CAP)],
                  frozenset({(CAP, EMPTY)}))
