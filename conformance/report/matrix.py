@@ -27,6 +27,7 @@ table.matrix th { font-weight: 600; vertical-align: bottom; }
 table.matrix th .muted { font-weight: normal; }
 tr.changed td:first-child { border-left: 4px solid #8250df; }
 .s-absent { color: #6e7781; }
+.date { white-space: nowrap; }
 """
 ABSENT = "absent"  # the clause is not in that run's register (another suite version)
 
@@ -58,7 +59,12 @@ def readings_seen(result: RunResult, ambiguity: str) -> str:
 def column_header(result: RunResult) -> tuple[str, str]:
     """(target, "profile P, seed S, date D") for a column."""
     return result.target_label(), (f"profile {result.profile}, seed {result.seed}, "
-                                   f"{result.started.replace('T', ' ')[:16]}")
+                                   f"{run_date(result)}")
+
+
+def run_date(result: RunResult) -> str:
+    """When the run started, to the minute: "2026-11-23 02:00" (UTC, as recorded)."""
+    return result.started.replace("T", " ")[:16]
 
 
 def _by_clause(result: RunResult) -> dict[str, ClauseResult]:
@@ -85,8 +91,9 @@ def _findings(result: RunResult) -> dict[str, int]:
 
 def to_matrix_html(results: Sequence[RunResult]) -> str:
     heads = "".join(
-        f'<th title="{_e(r.run_id)}">{_e(target)}<br><span class="muted">{_e(when)}</span></th>'
-        for r in results for target, when in [column_header(r)])
+        f'<th title="{_e(r.run_id)}">{_e(r.target_label())}<br><span class="muted">'
+        f"profile {_e(r.profile)}, seed {r.seed}, "
+        f'<span class="date">{_e(run_date(r))}</span></span></th>' for r in results)
     head = f"<thead><tr><th>Clause</th>{heads}</tr></thead>"
 
     clause_maps = [_by_clause(r) for r in results]
