@@ -48,10 +48,16 @@ exit codes:
 
 DIFF_EXIT_CODES = """\
 exit codes:
-  0    no drift: same clause statuses, readings, findings, verdict and versions
+  0    no drift: same clause statuses, readings, findings, verdict, versions and
+       service model (each change of the model is one line)
   1    the runs differ in one of those (setup and coverage differences alone,
        such as seed or hard states reached, are notes and do not count)
   2    a file cannot be read or is not a result.json"""
+
+MATRIX_EXIT_CODES = """\
+exit codes:
+  0    the page(s) were written (the runs' verdicts do not matter here)
+  2    a file cannot be read or is not a result.json, or an output path is not writable"""
 
 SERVE_EXIT_CODES = """\
 exit codes:
@@ -240,6 +246,17 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("old", type=Path)
     diff.add_argument("new", type=Path)
 
+    matrix = commands.add_parser(
+        "matrix", help="several runs side by side: clauses as rows, runs as columns",
+        description="One page over several result.json: each clause's state in each run "
+                    "(column: target, profile, seed, date), and the readings each run saw. "
+                    "Without --html or --markdown, the Markdown goes to stdout.",
+        epilog=MATRIX_EXIT_CODES, formatter_class=raw)
+    matrix.add_argument("results", nargs="+", type=Path, metavar="RESULT_JSON")
+    matrix.add_argument("--html", type=Path, metavar="PATH", help="write the HTML page here")
+    matrix.add_argument("--markdown", type=Path, metavar="PATH",
+                        help="write the Markdown table here")
+
     commands.add_parser("clauses", help="list the clause register and the ambiguities")
     commands.add_parser("deviations", help="list the deviations serve --deviation accepts")
 
@@ -318,6 +335,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_tools.cleanup(args)
         if args.command == "diff":
             return _diff(args)
+        if args.command == "matrix":
+            return _matrix(args)
         if args.command == "selftest":
             return _selftest(args)
         if args.command == "bench":
@@ -452,6 +471,29 @@ def _diff(args: argparse.Namespace) -> int:
     return 1 if difference.changed else 0
 
 
+def _matrix(args: argparse.Namespace) -> int:
+    from conformance.report import load
+    from conformance.report.matrix import to_matrix_html, to_matrix_markdown
+
+    outputs = [(path, option) for path, option in ((args.html, "--html"),
+                                                   (args.markdown, "--markdown")) if path]
+    for path, option in outputs:
+        check_writable_file(path, option)
+    try:
+        results = [load(path) for path in args.results]
+    except (OSError, ValueError) as error:
+        raise ConfigError(str(error)) from None
+    if not outputs:
+        sys.stdout.write(to_matrix_markdown(results))
+        return 0
+    for path, option in outputs:
+        text = to_matrix_html(results) if option == "--html" else to_matrix_markdown(results)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8", newline="\n")
+        print(f"{option.lstrip('-')}: {path}")
+    return 0
+
+
 def _selftest(args: argparse.Namespace) -> int:
     from conformance.mutants import CATALOGUE
     from conformance.runner import PROFILES
@@ -493,9 +535,14 @@ def _selftest(args: argparse.Namespace) -> int:
 
 def _clauses() -> int:
     from conformance.clauses import AMBIGUITIES, CLAUSES
+    from conformance.directed import cases_of
 
     for clause in CLAUSES.values():
         print(f"{clause.id:20} {clause.text} [{','.join(clause.sources)}]")
+        # As expected_failures names one: "CLAUSE: case".
+        cases = cases_of(clause.id)
+        if cases:
+            print(f"{'':20}   cases: {', '.join(repr(c) for c in cases)}")
     print()
     for amb in AMBIGUITIES.values():
         aws = f" (AWS: {amb.aws_reading})" if amb.aws_reading else ""

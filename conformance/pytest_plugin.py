@@ -3,7 +3,7 @@
 For emulator authors who gate CI on pytest: failed clauses fail, clauses the
 run could not check are skipped with the reason, known deviations are xfail,
 and a known deviation that passes now is an XPASS(strict) failure saying
-"passes now: remove from expected_failures" (the CLI's exit 4, in pytest's
+"passes now: remove from expected_failures" (the CLI's exit 5, in pytest's
 terms). The suite runs once per session; the ``conformance_result`` fixture
 hands the whole ``RunResult`` to tests that want to assert more.
 
@@ -129,7 +129,7 @@ class ClauseItem(pytest.Item):
         self.clause = clause
 
     def runtest(self) -> None:
-        from conformance.report.console import STALE_HINT
+        from conformance.report.console import known_entries, known_text
 
         result = _run(self.config)
         if self.clause == "suite-errors":
@@ -138,17 +138,22 @@ class ClauseItem(pytest.Item):
                                                     for e in result.errors))
             return
         status = next(c for c in result.clauses if c.clause == self.clause)
+        # Each known deviation (a whole clause or one case) with its reason and link.
+        known = "; ".join(f"{k.entry}: {known_text(k)}" for k in known_entries(status))
         if status.status in UNJUDGED:
-            pytest.skip(f"{status.status.replace('-', ' ')}: {status.reason}")
+            pytest.skip(f"{status.status.replace('-', ' ')}: {status.reason}"
+                        + (f" [{known}]" if known else ""))
         if status.status == "expected-failure":
-            pytest.xfail(status.reason)
+            pytest.xfail(known or status.reason)
         if status.status == "unexpected-pass":
-            # Reported by pytest as "[XPASS(strict)] passes now: remove from expected_failures".
-            self.add_marker(pytest.mark.xfail(strict=True, reason=STALE_HINT))
+            # Reported by pytest as "[XPASS(strict)] AF-X: passes now: remove from
+            # expected_failures".
+            self.add_marker(pytest.mark.xfail(strict=True, reason=known))
             return
         if status.status == "failed":
             findings = [f for f in result.findings if f.clause == self.clause]
-            raise ClauseFailed(self.clause, status.reason, findings)
+            raise ClauseFailed(self.clause, "; ".join(filter(None, (status.reason, known))),
+                               findings)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: Any = None) -> str:

@@ -44,6 +44,19 @@ class FindingRecord:
     identity: str = ""
 
 
+# What became of one known deviation (an expected_failures entry) in a run.
+KnownOutcome = Literal["expected-failure", "unexpected-pass", "unjudged"]
+
+
+@dataclass(frozen=True)
+class KnownResult:
+    entry: str  # "CLAUSE" or "CLAUSE: case", as the targets file names it
+    outcome: KnownOutcome
+    reason: str = ""
+    link: str = ""
+    note: str = ""  # for "unjudged": the state of what it names, e.g. "not reached"
+
+
 @dataclass(frozen=True)
 class ClauseResult:
     clause: str
@@ -53,6 +66,8 @@ class ClauseResult:
     reason: str = ""  # why not checked, or why a failure was expected
     # case -> "passed", "failed", "blocked by X", "not checked: why", "not reached"
     cases: dict[str, str] = field(default_factory=dict)
+    # The target's known deviations of this clause, each with what became of it.
+    known: list[KnownResult] = field(default_factory=list)
 
 
 # Entries of RunResult.calls that count the client's retries, not calls of the suite.
@@ -96,6 +111,9 @@ class RunResult:
     knock_ons: dict[str, int] = field(default_factory=dict)
     # operation -> how the target said it does not implement it
     missing_operations: dict[str, str] = field(default_factory=dict)
+    # The botocore model of the eight operations, without documentation
+    # (conformance.model_drift): what ``conformance diff`` compares when the hash changed.
+    service_model: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -103,7 +121,9 @@ class RunResult:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunResult:
         data = dict(data)
-        data["clauses"] = [ClauseResult(**c) for c in data["clauses"]]
+        data["clauses"] = [ClauseResult(**{**c, "known": [KnownResult(**k)
+                                                         for k in c.get("known", [])]})
+                           for c in data["clauses"]]
         data["findings"] = [FindingRecord(**f) for f in data["findings"]]
         data["errors"] = [SuiteErrorRecord(**e) for e in data["errors"]]
         return cls(**data)

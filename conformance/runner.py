@@ -26,7 +26,7 @@ from hypothesis.internal.conjecture import engine
 from hypothesis.reporting import with_reporter
 from hypothesis.stateful import run_state_machine_as_test
 
-from conformance import capabilities, reproducer, verdicts
+from conformance import capabilities, model_drift, reproducer, verdicts
 from conformance.clauses import CLAUSES
 from conformance.directed import DIRECTED, DirectedCheck, cases_of
 from conformance.driver import Driver, OperationMissing, RunAborted
@@ -137,14 +137,15 @@ def run_suite(target: Target, *, profile: str = "dev", seed: int | None = None,
         profile=chosen.name, strictness=target.strictness, seed=seed,
         started=started.isoformat(timespec="seconds"),
         duration_seconds=round(time.monotonic() - clock, 2),
-        verdict=verdicts.verdict(clauses, errors, target.expected_failures), clauses=clauses,
+        verdict=verdicts.verdict(clauses, errors), clauses=clauses,
         findings=findings, errors=errors,
         behaviour_profile={a: dict(r) for a, r in sorted(ledger.readings.items())},
         hard_states=dict(sorted(ledger.hard_states.items())),
         calls=dict(sorted(driver.calls.items())) if driver else {},
         examples=phases.examples if phases else 0, versions=_versions(),
         knock_ons=dict(sorted(ledger.knock_ons.items())),
-        missing_operations=dict(sorted(driver.missing.items())) if driver else {})
+        missing_operations=dict(sorted(driver.missing.items())) if driver else {},
+        service_model=model_drift.installed_summary())
 
 
 def _explained(error: SuiteError, clients: Clients, driver: Driver | None) -> SuiteError:

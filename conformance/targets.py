@@ -21,9 +21,11 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import urlsplit
 
-from conformance.clauses import AMBIGUITIES, CLAUSES
+from conformance import known
+from conformance.clauses import AMBIGUITIES
 from conformance.errors import ConfigError
 from conformance.images import photo_files
+from conformance.known import KnownDeviation
 
 if TYPE_CHECKING:
     from conformance.emulator.behaviour import Behaviour
@@ -53,7 +55,7 @@ RekognitionClient = Any
 
 _COMMON_KEYS = frozenset({
     "kind", "settle_timeout", "faces_dir", "call_budget", "strictness",
-    "expected_failures", "readings",
+    "expected_failures", "expected_failures_file", "readings",
 })
 _KEYS_BY_KIND: Mapping[str, frozenset[str]] = MappingProxyType({
     "embedded": _COMMON_KEYS | {"region", "emulator", "transport"},
@@ -88,7 +90,8 @@ class Target:
     faces_dir: Path | None = None
     call_budget: int | None = None
     strictness: Strictness = "spec"
-    expected_failures: frozenset[str] = frozenset()
+    # Known deviations, whole clauses or cases: reported, but they do not fail the run.
+    expected_failures: tuple[KnownDeviation, ...] = ()
     # Mappings are unhashable; leaving them out of the hash keeps Target usable as a key.
     readings: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}),
                                         hash=False)
@@ -264,14 +267,14 @@ def _parse_target(name: str, table: Mapping[str, Any], base: Path, source: str) 
                               f"{_suggest(text, STRICTNESS)}; use \"spec\" or \"aws\"")
         return text
 
-    def failures(key: str, value: Any) -> frozenset[str]:
-        ids = _string_list(source, key, value, "clause ids")
-        for cid in ids:
-            if cid not in CLAUSES:
-                raise ConfigError(f"{source}: {key}: unknown clause id {cid!r}"
-                                  f"{_suggest(cid, CLAUSES)}; clause ids are listed in "
-                                  "conformance/clauses.py")
-        return frozenset(ids)
+    def failures(key: str, value: Any) -> tuple[KnownDeviation, ...]:
+        return known.parse(source, key, value)
+
+    def failures_file(key: str, value: Any) -> tuple[KnownDeviation, ...]:
+        if "expected_failures" in table:
+            raise ConfigError(f"{source}: {key}: give expected_failures or "
+                              "expected_failures_file, not both")
+        return known.load_file(source, key, directory(key, value))
 
     def readings(key: str, value: Any) -> Mapping[str, str]:
         return MappingProxyType(_readings(source, key, value))
@@ -298,7 +301,8 @@ def _parse_target(name: str, table: Mapping[str, Any], base: Path, source: str) 
         faces_dir=opt("faces_dir", directory),
         call_budget=opt("call_budget", budget),
         strictness=opt("strictness", strictness, "spec"),
-        expected_failures=opt("expected_failures", failures, frozenset()),
+        expected_failures=(opt("expected_failures", failures)
+                           or opt("expected_failures_file", failures_file, ())),
         readings=opt("readings", readings, MappingProxyType({})),
         behaviour=opt("emulator", emulator),
         transport=opt("transport", transport, "in-process"),

@@ -9,15 +9,18 @@ were never reached; not checked otherwise, with the reason.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from conformance.clauses import CLAUSES
+from conformance.known import KnownDeviation
 from conformance.results import (
     NOTICE_KINDS,
     UNJUDGED,
     ClauseResult,
     ClauseStatus,
     FindingRecord,
+    KnownOutcome,
+    KnownResult,
     SuiteErrorRecord,
     Verdict,
 )
@@ -70,28 +73,77 @@ def unique(findings: list[FindingRecord]) -> list[FindingRecord]:
     return out
 
 
+LISTED = "listed in expected_failures of the target"
+
+
 def clause_results(cases_by_clause: Mapping[str, list[str]],
                    case_outcomes: Mapping[tuple[str, str], str],
                    findings: list[FindingRecord], checks: Mapping[str, int],
-                   expected_failures: frozenset[str], stopped: str = "") -> list[ClauseResult]:
+                   expected_failures: Iterable[KnownDeviation],
+                   stopped: str = "") -> list[ClauseResult]:
     """Each clause of the register in one state. ``case_outcomes`` holds, per (clause, case)
     that ran, "passed", "failed", "blocked by X" or "not checked: why"; ``stopped`` is why
-    the run ended early, if it did."""
-    failed = {f.clause for f in findings}
+    the run ended early, if it did. ``expected_failures`` are the target's known
+    deviations, of whole clauses or of single cases."""
+    known: dict[str, list[KnownDeviation]] = {}
+    for k in expected_failures:
+        known.setdefault(k.clause, []).append(k)
     results = []
     for clause in CLAUSES.values():
         unreached = f"not reached: the run stopped: {stopped}" if stopped else NOT_REACHED
         cases = {case: case_outcomes.get((clause.id, case), unreached)
                  for case in cases_by_clause.get(clause.id, [])}
-        status, reason = _state(clause.id in failed, cases)
-        if clause.id in expected_failures:
-            if status == "failed":
-                status, reason = "expected-failure", "listed in expected_failures of the target"
-            elif status == "passed":
-                status, reason = "unexpected-pass", "listed in expected_failures of the target"
+        own = [f for f in findings if f.clause == clause.id]
+        entries = known.get(clause.id, [])
+        if entries:
+            status, reason, outcomes = _known_state(entries, own, cases)
+        else:
+            (status, reason), outcomes = _state(bool(own), cases), []
         results.append(ClauseResult(clause.id, clause.text, status, checks.get(clause.id, 0),
-                                    reason, cases))
+                                    reason, cases, outcomes))
     return results
+
+
+def _known_state(entries: list[KnownDeviation], findings: list[FindingRecord],
+                 cases: dict[str, str]) -> tuple[ClauseStatus, str, list[KnownResult]]:
+    """A clause some of whose deviations are known: a whole-clause entry excuses every
+    finding of the clause; a case entry only the findings of its case (and the same
+    deviation met again while exploring), so a clause whose other cases fail still fails."""
+    whole = next((k for k in entries if not k.case), None)
+    if whole is not None:
+        status, reason = _state(bool(findings), cases)
+        if status == "failed":
+            return "expected-failure", LISTED, [_known(whole, "expected-failure")]
+        if status == "passed":
+            return "unexpected-pass", LISTED, [_known(whole, "unexpected-pass")]
+        return status, reason, [_known(whole, "unjudged", reason)]
+    listed = {k.case for k in entries}
+    # Exploration meets a listed case's deviation too; its identity says it is the same one.
+    excused_ids = {f.identity for f in findings if f.case in listed}
+    unexcused = [f for f in findings if f.case not in listed
+                 and (f.case in cases or f.identity not in excused_ids)]
+    outcomes = []
+    for k in entries:
+        case = cases.get(k.case, NOT_REACHED)
+        if case == FAILED or any(f.case == k.case for f in findings):
+            outcomes.append(_known(k, "expected-failure"))
+        elif case == PASSED:
+            outcomes.append(_known(k, "unexpected-pass"))
+        else:
+            outcomes.append(_known(k, "unjudged", case))
+    as_expected = {k.case for k, o in zip(entries, outcomes, strict=True)
+                   if o.outcome == "expected-failure"}
+    status, reason = _state(bool(unexcused), {c: PASSED if c in as_expected else o
+                                              for c, o in cases.items()})
+    if status == "passed" and any(o.outcome == "unexpected-pass" for o in outcomes):
+        return "unexpected-pass", LISTED, outcomes
+    if status == "passed" and as_expected:
+        return "expected-failure", LISTED, outcomes
+    return status, reason, outcomes
+
+
+def _known(k: KnownDeviation, outcome: KnownOutcome, note: str = "") -> KnownResult:
+    return KnownResult(k.entry, outcome, k.reason, k.link, note)
 
 
 def _state(failed: bool, cases: dict[str, str]) -> tuple[ClauseStatus, str]:
@@ -112,13 +164,25 @@ def _state(failed: bool, cases: dict[str, str]) -> tuple[ClauseStatus, str]:
     return "not-checked", reasons.pop() if len(reasons) == 1 else listing
 
 
-def verdict(clauses: list[ClauseResult], errors: list[SuiteErrorRecord],
-            expected_failures: frozenset[str] = frozenset()) -> Verdict:
-    """A target conforms only when every clause not listed as a known deviation passed."""
+def verdict(clauses: list[ClauseResult], errors: list[SuiteErrorRecord]) -> Verdict:
+    """A target conforms only when every clause not listed as a known deviation passed.
+
+    A known deviation excuses what it names going unjudged: a whole-clause entry the
+    clause, a case entry its case (e.g. a case blocked by another known deviation), never
+    the other cases going unchecked."""
     if any(c.status == "failed" for c in clauses):
         return "does-not-conform"
     if any(e.kind not in NOTICE_KINDS for e in errors):
         return "error"
-    if any(c.status in UNJUDGED and c.clause not in expected_failures for c in clauses):
+    if any(c.status in UNJUDGED and not _unjudged_is_known(c) for c in clauses):
         return "incomplete"
     return "conforms"
+
+
+def _unjudged_is_known(c: ClauseResult) -> bool:
+    named = {k.entry for k in c.known}
+    if c.clause in named:
+        return True
+    open_cases = [case for case, o in c.cases.items() if o not in (PASSED, FAILED)]
+    return bool(open_cases) and all(KnownDeviation(c.clause, case).entry in named
+                                    for case in open_cases)

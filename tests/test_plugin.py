@@ -95,3 +95,29 @@ def test_run_settings(conformance_result):
         ["*clause AF-USER-EXISTS*",
          "*XPASS(strict)*passes now: remove from expected_failures*"])
     assert outcomes.get("passed", 0) >= 2  # the user's test and the other clauses
+
+
+def test_a_known_case_is_xfail_with_its_reason_and_a_stale_case_a_strict_xpass(
+        pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", targets="""
+[targets.cap]
+kind = "embedded"
+expected_failures = [
+    { clause = "AF-CAP-REQUEST: 101 FaceIds", reason = "no request cap yet" },
+    "AF-USER-EXISTS: an unknown UserId",
+]
+[targets.cap.emulator]
+deviations = ["request-max-unchecked"]
+""")
+    # A process of its own: the suite's in-process emulator is not run twice in one process.
+    result = pytester.runpytest_subprocess("--conformance", "--conformance-target=cap", "-rxX",
+                                "--conformance-targets=targets.toml", "--conformance-seed=3",
+                                "-p", "no:cacheprovider")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("xfailed", 0) == 1, result.stdout.str()
+    # The reference passes AF-USER-EXISTS: that case entry is stale, a strict XPASS.
+    assert outcomes.get("failed", 0) == 1, result.stdout.str()
+    result.stdout.fnmatch_lines_random([
+        "*XFAIL*AF-CAP-REQUEST: 101 FaceIds: failed as expected (no request cap yet)*",
+        "*XPASS(strict)*AF-USER-EXISTS: an unknown UserId: passes now: remove from "
+        "expected_failures*"])

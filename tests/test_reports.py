@@ -219,7 +219,8 @@ def test_junit_expected_failure_and_unexpected_pass_are_not_failures(
     assert suite.get("skipped") == "2"
     skipped = _case(suite, "AF-THRESHOLD-DEFAULT").find("skipped")
     assert skipped is not None
-    assert skipped.get("message") == "expected failure: emulator defaults the threshold to 50"
+    assert skipped.get("message") == ("expected failure: AF-THRESHOLD-DEFAULT: emulator defaults "
+                                     "the threshold to 50")
     assert "face-3 refused at 60" in (skipped.text or "")  # the known deviation, still shown
     stale = _case(suite, "AF-STATUS")
     assert stale.find("failure") is None
@@ -340,7 +341,8 @@ def test_console_deviations(deviations: RunResult) -> None:
     assert exit_code(deviations) == 5
     assert ("  AF-STATUS: passes now: remove from expected_failures (emulator answers ACTIVE "
             "at once (issue #12))") in lines
-    assert "  AF-THRESHOLD-DEFAULT: emulator defaults the threshold to 50" in lines
+    assert ("  AF-THRESHOLD-DEFAULT: failed as expected (emulator defaults the threshold to 50)"
+            in lines)
     conforming_with_xfail = dataclasses.replace(
         deviations, verdict="conforms",
         clauses=[c if c.status != "unexpected-pass" else dataclasses.replace(c, status="passed")

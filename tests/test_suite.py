@@ -9,6 +9,7 @@ import pytest
 
 from conformance.clauses import CLAUSES
 from conformance.emulator.behaviour import Behaviour
+from conformance.known import KnownDeviation
 from conformance.results import RunResult
 from conformance.runner import run_suite
 from conformance.targets import BUILTIN_EMBEDDED, Target
@@ -101,7 +102,7 @@ def test_throttling_is_absorbed_and_counted_not_reported_as_a_finding() -> None:
 
 def test_expected_failures_do_not_fail_the_run() -> None:
     target = dataclasses.replace(embedded(deviations=frozenset({"report-already-associated"})),
-                                 expected_failures=frozenset({"AF-IGNORE-SAME"}))
+                                 expected_failures=(KnownDeviation("AF-IGNORE-SAME"),))
     result = run_suite(target, profile="dev", seed=3)
     statuses = {c.clause: c.status for c in result.clauses}
     assert statuses["AF-IGNORE-SAME"] == "expected-failure"

@@ -15,16 +15,46 @@ from conformance.errors import (
     EXIT_TARGET,
     EXIT_TRANSPORT,
 )
-from conformance.results import NOTICE_KINDS, UNJUDGED, ClauseResult, FindingRecord, RunResult
+from conformance.results import (
+    NOTICE_KINDS,
+    UNJUDGED,
+    ClauseResult,
+    FindingRecord,
+    KnownResult,
+    RunResult,
+)
 
 WIDTH = 100
 # The one phrase every writer shows for such a clause, so a search finds them all.
 STALE_HINT = "passes now: remove from expected_failures"
+_KNOWN_WORDS = {"expected-failure": "failed as expected", "unexpected-pass": STALE_HINT,
+                "unjudged": "not judged"}
 
 
-def stale_deviations(result: RunResult) -> list[str]:
-    """Clauses listed as known deviations that held this run (status unexpected-pass)."""
-    return [c.clause for c in result.clauses if c.status == "unexpected-pass"]
+def known_entries(c: ClauseResult) -> list[KnownResult]:
+    """The known deviations of a clause, each with what became of it. A record written
+    before entries could name cases holds none: its clause stands for its one entry."""
+    if c.known or c.status not in ("expected-failure", "unexpected-pass"):
+        return c.known
+    return [KnownResult(c.clause, c.status, reason=c.reason)]
+
+
+def known_text(k: KnownResult) -> str:
+    """What became of a known deviation, with its reason and link: the words every
+    writer shows next to the entry."""
+    text = _KNOWN_WORDS.get(k.outcome, k.outcome)
+    if k.outcome == "unjudged" and k.note:
+        text += f": {k.note}"
+    why = "; ".join(part for part in (k.reason, k.link) if part)
+    return text + (f" ({why})" if why else "")
+
+
+def stale_deviations(result: RunResult) -> list[KnownResult]:
+    """Known deviations that held this run: each must leave expected_failures. A case
+    entry can be stale in a clause that fails on another case, so entries are counted,
+    not clause statuses."""
+    return [k for c in result.clauses for k in known_entries(c)
+            if k.outcome == "unexpected-pass"]
 
 
 def exit_code(result: RunResult) -> int:
@@ -50,7 +80,7 @@ def exit_code(result: RunResult) -> int:
         return EXIT_TRANSPORT
     if stopping or result.verdict in ("error", "incomplete"):
         return EXIT_TARGET
-    if counts["unexpected-pass"]:
+    if stale_deviations(result):
         return EXIT_STALE_DEVIATION
     return EXIT_CONFORMS
 
@@ -87,8 +117,7 @@ def verdict_text(result: RunResult, max_message: int | None = None) -> str:
     c = result.counts()
     code = exit_code(result)
     stale = ""
-    if c["unexpected-pass"]:
-        n = c["unexpected-pass"]
+    if n := len(stale_deviations(result)):
         stale = (f"{_plural(n, 'known deviation')} "
                  + (STALE_HINT if n == 1 else STALE_HINT.replace("passes", "pass", 1)))
     if code == EXIT_STALE_DEVIATION:
@@ -182,20 +211,16 @@ def summary_lines(result: RunResult) -> list[str]:
         for c in failed:
             lines += _failed_clause_lines(c, by_clause.get(c.clause, []))
 
-    unexpected = [c for c in result.clauses if c.status == "unexpected-pass"]
-    if unexpected:
-        lines.append("")
-        lines.append("unexpected passes (known deviations that no longer fail):")
-        for c in unexpected:
-            lines += _wrap(f"{STALE_HINT} ({c.reason or 'listed as a known deviation'})",
-                           "    ", f"  {c.clause}: ")
-
-    expected = [c for c in result.clauses if c.status == "expected-failure"]
-    if expected:
-        lines.append("")
-        lines.append("expected failures (known deviations, not counted against the verdict):")
-        for c in expected:
-            lines += _wrap(c.reason or "listed as a known deviation", "    ", f"  {c.clause}: ")
+    for outcome, heading in (
+            ("unexpected-pass", "unexpected passes (known deviations that no longer fail):"),
+            ("expected-failure",
+             "expected failures (known deviations, not counted against the verdict):"),
+            ("unjudged", "known deviations not judged in this run:")):
+        entries = [k for c in result.clauses for k in known_entries(c) if k.outcome == outcome]
+        if entries:
+            lines += ["", heading]
+            for k in entries:
+                lines += _wrap(known_text(k), "    ", f"  {k.entry}: ")
 
     unchecked = [c for c in result.clauses if c.status in UNJUDGED]
     if unchecked:

@@ -8,13 +8,16 @@ the runs were made (profile, seed, target settings) and in how far they got
 are not drift of the target.
 
 Reading counts always vary between runs; a reading change is a change in
-*which* readings were observed.
+*which* readings were observed. A change of the service model (the eight
+operations' shapes, enums, limits and errors, as each record holds them) is
+one line per change.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from conformance.model_drift import changes as model_changes
 from conformance.results import FindingRecord, RunResult
 
 
@@ -49,6 +52,8 @@ class RunDiff:
     versions: list[ValueChange] = field(default_factory=list)
     new_findings: list[FindingRecord] = field(default_factory=list)
     gone_findings: list[FindingRecord] = field(default_factory=list)
+    # One line per change of the service model (model_drift.changes).
+    model: list[str] = field(default_factory=list)
     # Informational: how the runs differ in setup and coverage.
     settings: list[ValueChange] = field(default_factory=list)
     hard_states: list[ValueChange] = field(default_factory=list)
@@ -56,7 +61,7 @@ class RunDiff:
     @property
     def changed(self) -> bool:
         return bool(self.verdict or self.statuses or self.readings or self.versions
-                    or self.new_findings or self.gone_findings)
+                    or self.new_findings or self.gone_findings or self.model)
 
 
 def _value_changes(old: dict[str, str], new: dict[str, str]) -> list[ValueChange]:
@@ -110,6 +115,7 @@ def diff_results(old: RunResult, new: RunResult) -> RunDiff:
         versions=_value_changes(old.versions, new.versions),
         new_findings=[f for f in new.findings if _finding_key(f) not in old_keys],
         gone_findings=[f for f in old.findings if _finding_key(f) not in new_keys],
+        model=_model(old, new),
         settings=_value_changes(_settings(old), _settings(new)),
         hard_states=[
             ValueChange(k, "reached" if k in old.hard_states else None,
@@ -117,6 +123,16 @@ def diff_results(old: RunResult, new: RunResult) -> RunDiff:
             for k in sorted(set(old.hard_states) ^ set(new.hard_states))
         ],
     )
+
+
+def _model(old: RunResult, new: RunResult) -> list[str]:
+    if old.service_model and new.service_model:
+        return model_changes(old.service_model, new.service_model)
+    if old.versions.get("model") != new.versions.get("model"):
+        # A record written before records held the model: only its hash can be compared.
+        return ["the model hash changed, but a record holds no service model to say what "
+                "changed (written by an older suite)"]
+    return []
 
 
 def _v(value: str | None, absent: str = "(absent)") -> str:
@@ -130,8 +146,8 @@ def _readings(r: tuple[str, ...]) -> str:
 def diff_lines(d: RunDiff) -> list[str]:
     lines = [f"comparing {d.old_run} (old) with {d.new_run} (new)"]
     if not d.changed:
-        lines.append("no change: clause statuses, readings, findings, verdict and versions "
-                     "are the same")
+        lines.append("no change: clause statuses, readings, findings, verdict, versions and "
+                     "service model are the same")
     if d.verdict:
         lines.append(f"verdict: {d.verdict.old} -> {d.verdict.new}")
     if d.statuses:
@@ -145,6 +161,9 @@ def diff_lines(d: RunDiff) -> list[str]:
     if d.versions:
         lines.append("versions changed:")
         lines += [f"  {v.key}: {_v(v.old)} -> {_v(v.new)}" for v in d.versions]
+    if d.model:
+        lines.append("service model changed (AssociateFaces and the operations around it):")
+        lines += [f"  {line}" for line in d.model]
     if d.new_findings:
         lines.append("new findings:")
         lines += [f"  {f.clause}: {' '.join(f.message.split())}" for f in d.new_findings]

@@ -18,9 +18,17 @@ from __future__ import annotations
 from html import escape
 
 from conformance.clauses import AMBIGUITIES, CLAUSES
+from conformance.known import KnownDeviation
 from conformance.report.compact import compact_steps
-from conformance.report.console import STALE_HINT, count_parts, exit_code, verdict_text
-from conformance.results import ClauseResult, FindingRecord, RunResult
+from conformance.report.console import (
+    STALE_HINT,
+    count_parts,
+    exit_code,
+    known_entries,
+    known_text,
+    verdict_text,
+)
+from conformance.results import ClauseResult, FindingRecord, KnownResult, RunResult
 
 _STYLE = """
 :root { color-scheme: light; }
@@ -104,10 +112,9 @@ def _facts(result: RunResult) -> str:
 
 
 def _clause_row(c: ClauseResult, findings: list[tuple[int, FindingRecord]]) -> str:
-    notes: list[str] = []
-    if c.status == "unexpected-pass":
-        notes.append(f"<strong>{_e(STALE_HINT)}</strong>")
-    if c.reason:
+    known = known_entries(c)
+    notes = [known_html(k) for k in known]
+    if c.reason and not (known and c.status in ("expected-failure", "unexpected-pass")):
         notes.append(_e(c.reason))
     notes += [f'<a href="#{_anchor(f.clause, n)}">{_e(_one_line(f.message))}</a>'
               for n, f in findings]
@@ -116,6 +123,28 @@ def _clause_row(c: ClauseResult, findings: list[tuple[int, FindingRecord]]) -> s
             f"<td><code>{_e(c.clause)}</code></td><td>{_e(text)}</td>"
             f'<td class="status s-{_e(c.status)}">{_e(_STATUS_WORDS.get(c.status, c.status))}</td>'
             f'<td class="num">{c.checks}</td><td>{"<br>".join(notes)}</td></tr>')
+
+
+def known_html(k: KnownResult) -> str:
+    """A known deviation with what became of it, its reason, and its link as a link."""
+    text = _e(known_text(KnownResult(k.entry, k.outcome, k.reason, note=k.note)))
+    if k.outcome == "unexpected-pass":
+        text = text.replace(_e(STALE_HINT), f"<strong>{_e(STALE_HINT)}</strong>", 1)
+    # Only web links become anchors: a javascript: URL from a targets file stays text.
+    if k.link.startswith(("https://", "http://")):
+        text += f' <a href="{_e(k.link)}">{_e(k.link)}</a>'
+    elif k.link:
+        text += f" {_e(k.link)}"
+    return f"<code>{_e(k.entry)}</code>: {text}"
+
+
+def _excused(f: FindingRecord, c: ClauseResult | None) -> bool:
+    """Whether a known deviation covers the finding: its whole clause, or its case."""
+    if c is None:
+        return False
+    return c.status == "expected-failure" or any(
+        k.outcome == "expected-failure" and k.entry == KnownDeviation(f.clause, f.case).entry
+        for k in c.known)
 
 
 def _one_line(text: str) -> str:
@@ -183,7 +212,7 @@ def to_html(result: RunResult) -> str:
     by_clause: dict[str, list[tuple[int, FindingRecord]]] = {}
     for n, f in enumerate(result.findings, 1):
         by_clause.setdefault(f.clause, []).append((n, f))
-    status_of = {c.clause: c.status for c in result.clauses}
+    clause_of = {c.clause: c for c in result.clauses}
     title = f"Conformance: {_VERDICT_WORDS.get(code, result.verdict)}"
 
     body = [
@@ -198,7 +227,8 @@ def to_html(result: RunResult) -> str:
         "<h2 id=\"findings\">Findings</h2>",
     ]
     if result.findings:
-        body += [_finding(f, n, status_of.get(f.clause, "failed"))
+        body += [_finding(f, n, "expected-failure" if _excused(f, clause_of.get(f.clause))
+                          else "failed")
                  for n, f in enumerate(result.findings, 1)]
     else:
         body.append("<p>No findings.</p>")

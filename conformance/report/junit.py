@@ -21,8 +21,8 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
-from conformance.report.console import STALE_HINT
-from conformance.results import UNJUDGED, ClauseResult, FindingRecord, RunResult
+from conformance.report.console import STALE_HINT, known_entries, known_text
+from conformance.results import UNJUDGED, ClauseResult, FindingRecord, KnownResult, RunResult
 
 SUITE_NAME = "conformance"
 
@@ -48,6 +48,20 @@ def family(clause: str) -> str:
 def testcase_name(c: ClauseResult) -> str:
     """The clause id alone: a stable test id whatever the clause's wording."""
     return c.clause
+
+
+def _why(entries: list[KnownResult]) -> str:
+    """The entries with their reasons and links, e.g. "AF-CAP-REQUEST: no FaceIds: bug 12"."""
+    return "; ".join(k.entry + (f": {w}" if (w := "; ".join(filter(None, (k.reason, k.link))))
+                                else "") for k in entries)
+
+
+def _known_body(c: ClauseResult) -> str:
+    entries = known_entries(c)
+    if not entries:
+        return ""
+    return "\n\nKnown deviations (expected_failures):\n" + "\n".join(
+        f"  {k.entry}: {known_text(k)}" for k in entries) + "\n"
 
 
 def _finding_body(f: FindingRecord) -> str:
@@ -134,18 +148,21 @@ def to_junit_xml(result: RunResult) -> str:
             if len(fs) > 1:
                 message += f" (and {len(fs) - 1} more finding(s))"
             _sub(case, "failure", {"message": message, "type": c.clause},
-                 f"Clause {c.clause}: {c.text}\n\n{body}")
+                 f"Clause {c.clause}: {c.text}\n\n{body}{_known_body(c)}")
         elif c.status == "unexpected-pass":
-            why = c.reason or "listed as a known deviation"
-            _sub(case, "skipped", {"message": f"{STALE_HINT} ({why})", "type": "unexpected-pass"},
+            stale = [k for k in known_entries(c) if k.outcome == "unexpected-pass"]
+            _sub(case, "skipped", {"message": f"{STALE_HINT} ({_why(stale)})",
+                                   "type": "unexpected-pass"},
                  f"Clause {c.clause}: {c.text}\n\nKnown deviation that held in this run "
-                 f"({c.checks} checks): {why}\n")
+                 f"({c.checks} checks).{_known_body(c)}")
         elif c.status in UNJUDGED:
             _sub(case, "skipped", {"message": f"{c.status.replace('-', ' ')}: "
-                                              f"{c.reason or 'no reason given'}"})
+                                              f"{c.reason or 'no reason given'}"},
+                 _known_body(c).lstrip() or None)
         elif c.status == "expected-failure":
-            _sub(case, "skipped", {"message": f"expected failure: {c.reason or 'known deviation'}"},
-                 "\n\n".join(_finding_body(f) for f in fs) if fs else None)
+            failing = [k for k in known_entries(c) if k.outcome == "expected-failure"]
+            _sub(case, "skipped", {"message": f"expected failure: {_why(failing)}"},
+                 "\n\n".join(_finding_body(f) for f in fs) + _known_body(c))
 
     if result.errors:
         case = _sub(suite, "testcase",

@@ -11,8 +11,15 @@ import re
 
 from conformance.clauses import AMBIGUITIES, CLAUSES
 from conformance.report.compact import compact_steps
-from conformance.report.console import STALE_HINT, count_parts, exit_code, verdict_text
-from conformance.results import FindingRecord, RunResult
+from conformance.report.console import (
+    STALE_HINT,
+    count_parts,
+    exit_code,
+    known_entries,
+    known_text,
+    verdict_text,
+)
+from conformance.results import ClauseResult, FindingRecord, KnownResult, RunResult
 
 _HEADINGS = {"conforms": "CONFORMS", "does-not-conform": "DOES NOT CONFORM",
              "incomplete": "INCOMPLETE", "error": "ERROR"}
@@ -126,6 +133,27 @@ def _profile(result: RunResult) -> list[str]:
     return out
 
 
+def _known_note(c: ClauseResult) -> str:
+    """The clause's known deviations, each with what became of it, its reason and link."""
+    return "; ".join(_known_item(k) for k in known_entries(c))
+
+
+def _own_reason(c: ClauseResult) -> str:
+    # For a known deviation the entries say it all; a partly checked clause's reason
+    # (the cases never reached) still matters next to them.
+    listed = c.status in ("expected-failure", "unexpected-pass") and known_entries(c)
+    return "" if listed else c.reason
+
+
+def _known_item(k: KnownResult) -> str:
+    plain = KnownResult(k.entry, k.outcome, k.reason, note=k.note)
+    text = _md(known_text(plain))
+    if k.outcome == "unexpected-pass":
+        text = text.replace(_md(STALE_HINT), f"**{_md(STALE_HINT)}**", 1)
+    link = f" [link]({k.link.replace(' ', '%20').replace(')', '%29')})" if k.link else ""
+    return f"`{k.entry}`: {text}{link}"
+
+
 def to_markdown(result: RunResult) -> str:
     out = [f"# Conformance: {_HEADINGS.get(result.verdict, result.verdict.upper())}", ""]
     out += _summary(result)
@@ -140,15 +168,10 @@ def to_markdown(result: RunResult) -> str:
     rows = []
     for c in result.clauses:
         fs = by_clause.get(c.clause, [])
-        if fs:
-            note = "; ".join(f"[{_md(f.message)}](#{_anchor(f.clause, n)})"
-                             for n, f in fs)
-            if c.reason:
-                note = f"{_md(c.reason)}; {note}"
-        else:
-            note = _md(c.reason)
-        if c.status == "unexpected-pass":
-            note = f"**{STALE_HINT}**" + (f" ({note})" if note else "")
+        note = "; ".join(f"[{_md(f.message)}](#{_anchor(f.clause, n)})" for n, f in fs)
+        reason = "; ".join(filter(None, (_known_note(c), _md(_own_reason(c)))))
+        if reason:
+            note = f"{reason}; {note}" if note else reason
         status = {"failed": "**failed**", "unexpected-pass": "**unexpected pass**"}.get(
             c.status, c.status)
         rows.append([f"`{c.clause}`", _md(c.text), status, str(c.checks), note])
