@@ -188,6 +188,29 @@ def test_a_case_entry_does_not_excuse_the_other_cases_going_unchecked() -> None:
     assert _status(whole, CAP) == "expected-failure" and whole.verdict == "conforms"
 
 
+def test_a_case_blocked_only_by_a_listed_deviation_does_not_make_the_run_incomplete() -> None:
+    diff, conc = "AF-DIFF-USER", "CONC"
+    diff_case, conc_case = cases_of(diff)[0], cases_of(conc)[0]
+
+    def run(known: list[KnownDeviation], blocker: str) -> RunResult:
+        outcomes = {(c, case): "passed" for c in CLAUSES for case in cases_of(c)}
+        outcomes[(diff, diff_case)] = "failed"
+        outcomes[(conc, conc_case)] = f"blocked by {blocker}"
+        findings = [_finding(diff, diff_case, "face moved")]
+        clauses = verdicts.clause_results({c: cases_of(c) for c in CLAUSES}, outcomes,
+                                          findings, dict.fromkeys(CLAUSES, 1), known)
+        return RunResult("run", {"name": "x", "kind": "endpoint"}, "dev", "spec", 0,
+                         "2026-01-01T00:00:00+00:00", 1.0, verdicts.verdict(clauses, []),
+                         clauses, findings, [], {}, {}, {}, 1)
+
+    listed = run([KnownDeviation(diff)], diff)
+    assert _status(listed, conc) in ("blocked", "partly-checked")  # still shown as such
+    assert listed.verdict == "conforms" and exit_code(listed) == 0
+    # Blocked by a deviation nobody listed, or not listed at all: not wholly judged.
+    assert run([KnownDeviation(diff)], f"{diff}, LIST-FACES").verdict == "incomplete"
+    assert exit_code(run([], diff)) == 1
+
+
 def test_every_writer_shows_the_reason_the_link_and_the_stale_entry() -> None:
     known = [KnownDeviation(CAP, MANY, reason="cap not checked yet", link=LINK),
              KnownDeviation("AF-SHAPE", reason="Confidence as a string")]
