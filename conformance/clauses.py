@@ -88,6 +88,7 @@ class A(_Id):
     AMB_CONF_ROUNDING = "AMB-CONF-ROUNDING"
     AMB_BATCH_ORDER = "AMB-BATCH-ORDER"
     AMB_PATTERN_ANCHOR = "AMB-PATTERN-ANCHOR"
+    AMB_FACE_USERID = "AMB-FACE-USERID"
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,8 @@ CLAUSES: dict[str, Clause] = _clauses(
     (C.AF_USER_EXISTS, "AssociateFaces on an unknown UserId: ResourceNotFoundException", "S0,M"),
     (C.AF_COLL_EXISTS, "AssociateFaces on an unknown collection: ResourceNotFoundException", "M"),
     (C.AF_ASSOC, "an existing unowned face that passes the threshold is associated, listed in "
-     "AssociatedFaces, and from then on owned by the user (ListFaces shows Face.UserId)", "S0"),
+     "AssociatedFaces, and from then on owned by the user (ListFaces shows it: Face.UserId, or "
+     "the UserId filter, AMB-FACE-USERID)", "S0"),
     (C.AF_IGNORE_SAME, "a face already associated to this user is ignored: in neither list, "
      "nothing changes", "S0,S1"),
     (C.AF_DIFF_USER, "a face owned by another user is unsuccessful with "
@@ -254,5 +256,9 @@ AMBIGUITIES: dict[str, Ambiguity] = {
         # told apart (a refusal reporting a Confidence at or just above the threshold).
         Ambiguity(A.AMB_CONF_ROUNDING, "is a refused face's Confidence the exact value compared "
                   "with the threshold", ("exact", "rounded"), C.AF_THRESHOLD),
+        # M.LF.4: Face.UserId is an optional member and no sentence says ListFaces fills it;
+        # M.LF.2: the UserId filter shows a user's faces either way.
+        Ambiguity(A.AMB_FACE_USERID, "does ListFaces name a face's owner in Face.UserId",
+                  ("listed", "filter-only"), C.LIST_FACES),
     )
 }

@@ -76,7 +76,7 @@ def race_for_one_face(h: Harness, first: str, second: str, person: int) -> None:
         h.model.associate(winner, [face_id])
     h.settle([first, second])
     listed = h.list_faces(clause=C.CONC, FaceIds=[face_id])
-    owner = listed[0].get("UserId") if listed else None
+    owner = h.owners_of(listed, clause=C.CONC).get(face_id)
     h.ledger.check(C.CONC, owner == winner,
                    f"face {face_id} is owned by {owner!r} but the responses said "
                    f"{winner or 'nobody'} took it")

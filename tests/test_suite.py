@@ -52,6 +52,7 @@ def test_the_behaviour_profile_records_the_readings(reference_run: RunResult) ->
     profile = reference_run.behaviour_profile
     assert set(profile["AMB-STATUS-NOW"]) == {"UPDATING"}
     assert set(profile["AMB-CAP"]) == {"exception"}
+    assert set(profile["AMB-FACE-USERID"]) == {"listed"}
 
 
 @pytest.mark.parametrize(("deviation", "clause"), [

@@ -38,6 +38,7 @@ DEFAULT_READINGS: Mapping[str, str] = MappingProxyType({
     "AMB-CONF-ROUNDING": "exact",
     "AMB-BATCH-ORDER": "request-order",
     "AMB-PATTERN-ANCHOR": "full-match",
+    "AMB-FACE-USERID": "listed",
 })
 
 # Seeded deviations, each breaking one clause in a way emulator authors really do.

@@ -150,9 +150,10 @@ class FaceOperations(OperationsBase):
         if after is not None and self._deviates("list-faces-drops-page-edge"):
             page = page[1:]
         listed = []
+        named = self._reading("AMB-FACE-USERID") == "listed"
         for face in page:
             entry = self._face_fields(face)
-            if face.user_id is not None:
+            if face.user_id is not None and named:
                 entry["UserId"] = face.user_id
             listed.append(entry)
         response: Response = {"Faces": listed, "FaceModelVersion": FACE_MODEL_VERSION}

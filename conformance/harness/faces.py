@@ -205,6 +205,6 @@ class FaceOperations(Observing):
                 self.ledger.observe(A.AMB_PATTERN_ANCHOR, "full-match", what)
         self.verify_user(user_id, case.clause, candidates)
         listed = self.list_faces(clause=case.clause, FaceIds=candidates)
-        owners = [f.get("UserId") for f in listed if f.get("UserId")]
+        owners = [u for u in self.owners_of(listed, clause=case.clause).values() if u]
         self.ledger.check(case.clause, not owners,
                           f"the rejected request still associated {candidates} to {owners}")

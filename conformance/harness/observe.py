@@ -8,7 +8,7 @@ CREATED): ``blame_state`` names the change at fault, not the symptom.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from conformance import checks
@@ -76,12 +76,16 @@ class Observing(HarnessBase):
         try:
             users = self._read_all("ListUsers", "Users")
             faces = self._read_all("ListFaces", "Faces")
+            if users is None or faces is None:
+                return  # the listings themselves fail: the model stays as it is
+            user_ids = {str(u.get("UserId")) for u in users}
+            # Deleted users too: a deviation may have left faces owned by one.
+            owners = self.owners_of(faces, [*sorted(user_ids), *self.deleted_user_ids],
+                                    read=lambda u: self._read_all("ListFaces", "Faces",
+                                                                  {"UserId": u}) or [])
         finally:
             self._reading_state = False
-        if users is None or faces is None:
-            return  # the listings themselves fail: the model stays as it is
-        owners = {str(f.get("FaceId")): f.get("UserId") or None for f in faces}
-        if self.model.adopt({str(u.get("UserId")) for u in users}, owners):
+        if self.model.adopt(user_ids, owners):
             self.adoptions += 1
         self._explain_touched_users()
 
@@ -103,11 +107,13 @@ class Observing(HarnessBase):
         self._touched = set()
         self._knock_ons_seen = dict(self.ledger.knock_ons)
 
-    def _read_all(self, operation: str, key: str) -> list[dict[str, Any]] | None:
+    def _read_all(self, operation: str, key: str, params: dict[str, Any] | None = None
+                  ) -> list[dict[str, Any]] | None:
         items: list[dict[str, Any]] = []
         token: str | None = None
         for _ in range(_MAX_PAGES):
-            outcome = self.call(operation, {"NextToken": token} if token else {})
+            outcome = self.call(operation, {**(params or {}), **({"NextToken": token}
+                                                                  if token else {})})
             if not outcome.ok:
                 return None
             items.extend((outcome.body or {}).get(key) or [])
@@ -141,15 +147,71 @@ class Observing(HarnessBase):
     def list_faces(self, page_size: int | None = None, clause: C = C.LIST_FACES,
                    **params: Any) -> list[dict[str, Any]]:
         faces = self._paginate("ListFaces", params, "Faces", page_size, clause)
-        if "UserId" in params:
-            strangers = [f.get("FaceId") for f in faces if f.get("UserId") != params["UserId"]]
+        user_id = params.get("UserId")
+        self._observe_face_user_ids(faces, user_id)
+        if user_id is not None:
+            # A face without UserId is a stranger only where the target names owners there.
+            named = self.face_user_id_reading() == "listed"
+            strangers = [f for f in faces
+                         if (f.get("UserId") or None) != user_id and (f.get("UserId") or named)]
             self.ledger.check(C.LIST_FACES, not strangers,
-                              f"ListFaces(UserId={params['UserId']!r}) lists faces that name "
-                              f"another user or none: {strangers[:5]}")
+                              f"ListFaces(UserId={user_id!r}) lists faces that name another "
+                              f"user or none: {[f.get('FaceId') for f in strangers][:5]}")
             # A known deviation of the filter: the faces it let through are not the user's,
             # and must not be blamed on whatever is being checked.
-            faces = [f for f in faces if f.get("UserId") == params["UserId"]]
+            faces = [f for f in faces if f not in strangers]
         return faces
+
+    # --- who owns a face (AMB-FACE-USERID) ----------------------------------------------
+
+    def face_user_id_reading(self) -> str | None:
+        """The reading of AMB-FACE-USERID this target showed so far, if any."""
+        seen = self.ledger.readings.get(A.AMB_FACE_USERID)
+        if seen and seen["listed"]:
+            return "listed"
+        return "filter-only" if seen and seen["filter-only"] else None
+
+    def _observe_face_user_ids(self, faces: list[dict[str, Any]], user_id: str | None) -> None:
+        """``listed``: a face names its owner. ``filter-only``: ListFaces(UserId) lists a face
+        the user holds, without naming it; a target that names owners never does that."""
+        if any(f.get("UserId") for f in faces):
+            self.ledger.observe(A.AMB_FACE_USERID, "listed", "ListFaces names a face's UserId")
+            return
+        user = self.model.users.get(user_id) if user_id is not None else None
+        held = [f.get("FaceId") for f in faces if user and f.get("FaceId") in user.faces]
+        if held:
+            self.ledger.observe(A.AMB_FACE_USERID, "filter-only",
+                                f"ListFaces(UserId={user_id!r}) lists {held[0]} without UserId")
+
+    def owners_of(self, faces: list[dict[str, Any]], users: Iterable[str] | None = None,
+                  clause: C = C.LIST_FACES,
+                  read: Callable[[str], list[dict[str, Any]]] | None = None
+                  ) -> dict[str, str | None]:
+        """The owner of each listed face, as the target says (AMB-FACE-USERID).
+
+        From Face.UserId when the target names owners there; else (M.LF.4: the member is
+        optional) from ListFaces(UserId=u) for each of ``users``, read with ``read`` (a
+        judged ListFaces under ``clause`` by default). By default the users are the model's,
+        the owners it gives faces and the users deleted, which a deviation may leave owning.
+        """
+        owners = {str(f.get("FaceId")): f.get("UserId") or None for f in faces}
+        if not owners or any(owners.values()) or self.face_user_id_reading() == "listed":
+            return owners
+        if read is None:
+            def read(u: str) -> list[dict[str, Any]]:
+                if u in self.model.users:
+                    return self.list_faces(clause=clause, UserId=u)
+                # M.LF.2 leaves the answer for an unknown user open (an empty list or
+                # ResourceNotFoundException): either says it owns nothing.
+                return self._read_all("ListFaces", "Faces", {"UserId": u}) or []
+        if users is None:
+            users = sorted({*self.user_ids(), *self.deleted_user_ids,
+                            *(f.owner for f in self.model.faces.values() if f.owner)})
+        for user_id in users:
+            for face in read(user_id):
+                if str(face.get("FaceId")) in owners:
+                    owners[str(face.get("FaceId"))] = user_id
+        return owners
 
     def _paginate(self, operation: str, params: dict[str, Any], key: str,
                   page_size: int | None, clause: C) -> list[dict[str, Any]]:
@@ -284,15 +346,16 @@ class Observing(HarnessBase):
                           f"the collection has {len(self.model.faces)}: missing "
                           f"{sorted(set(self.model.faces) - set(face_ids))[:5]}, extra "
                           f"{sorted(set(face_ids) - set(self.model.faces))[:5]}")
-        wrong_owner = [f for f in faces if f.get("FaceId") in self.model.faces
-                       and f.get("UserId") != self.model.faces[f["FaceId"]].owner]
+        owners = self.owners_of(faces)
+        wrong_owner = [f for f, owner in owners.items() if f in self.model.faces
+                       and owner != self.model.faces[f].owner]
         if wrong_owner:
             # Confirmed by ListFaces(UserId) too, it is the state that is wrong, not the listing.
             self.blame_state(self.user_ids(), None)
-        for face in wrong_owner:
-            expected = self.model.faces[face["FaceId"]].owner
+        for face_id in wrong_owner:
+            expected = self.model.faces[face_id].owner
             self.ledger.check(C.LIST_FACES, False,
-                              f"face {face['FaceId']} lists UserId {face.get('UserId')!r}, "
+                              f"face {face_id} is owned by {owners[face_id]!r} by ListFaces, "
                               f"expected {expected!r}")
 
     def check_user_faces(self, user_id: str, page_size: int | None) -> None:

@@ -61,10 +61,11 @@ class UserOperations(FaceOperations):
         self.verify_user(user_id, C.DU_RELEASE)
         if released:
             listed = self.list_faces(clause=C.DU_RELEASE, FaceIds=released)
-            still_owned = [f.get("FaceId") for f in listed if f.get("UserId")]
+            owners = self.owners_of(listed, clause=C.DU_RELEASE)
+            still_owned = [f for f, owner in owners.items() if owner]
             self.ledger.check(C.DU_RELEASE, not still_owned,
-                              f"faces {still_owned} still name a user after DeleteUser "
-                              f"{user_id!r}")
+                              f"faces {still_owned} still belong to a user (by ListFaces) "
+                              f"after DeleteUser {user_id!r}")
 
     def probe_unknown(self, kind: str, absent_face: str) -> None:
         """AF-USER-EXISTS, AF-COLL-EXISTS, DF-USER-EXISTS, DU-NOT-FOUND: refused, no effect."""
