@@ -293,6 +293,8 @@ def _cap(fill_to: int, then_add: int) -> Check:
     def run(h: Harness) -> None:
         with h.setup():
             user_id, _ = user_with_face(h, "cap")
+            if fill_to == USER_FACE_CAP:
+                user_with_face(h, "other")  # its face is in the request at 100 too
             h.associate_new_faces(user_id, 0, fill_to - 1)
             h.confirm_state([user_id])
         h.fill_user(user_id, fill_to, then_add)
