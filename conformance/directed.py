@@ -129,6 +129,22 @@ def associate_unowned(h: Harness) -> None:
     h.verify_user(user_id, C.AF_ASSOC, [face_id])
 
 
+@directed(C.AF_ASSOC, "requests right after a change")
+def associate_while_updating(h: Harness) -> None:
+    """While u1 may be UPDATING, a face of u1 is sent to u2 (busy for a target that locks
+    faces), then a new face to u1 (busy for one that locks the user): each may be refused
+    with ConflictException (AMB-BUSY), which tells the two readings apart."""
+    with h.setup():
+        first, second = new_user(h), new_user(h)
+        face_id, later = h.index_face(0), h.index_face(1)
+        h.settle([first, second])
+    h.send_associate(FacesRequest(first, [face_id], 0.0))
+    h.send_associate(FacesRequest(second, [face_id], 0.0))
+    h.send_associate(FacesRequest(first, [later], 0.0))
+    h.verify_user(first, C.AF_ASSOC, [face_id, later])
+    h.verify_user(second, C.AF_ASSOC, [face_id])
+
+
 @directed(C.LIST_FACES, "UserId filter")
 def list_faces_of_a_user(h: Harness) -> None:
     with h.setup():
