@@ -25,7 +25,9 @@ class UserOperations(FaceOperations):
         if token:
             params["ClientRequestToken"] = token
         outcome = self.call("CreateUser", params)
-        if outcome.error == BUSY_CODE and user_id in self.deleted_at:
+        deleted_at = self.deleted_at.get(user_id)
+        if (outcome.error == BUSY_CODE and deleted_at is not None
+                and time.monotonic() - deleted_at < self.ctx.settle_timeout):
             outcome = self._create_after_deletion(user_id, params)
             token = params.get("ClientRequestToken")
         self.ledger.check(C.CU_CREATED, outcome.ok,
@@ -52,7 +54,7 @@ class UserOperations(FaceOperations):
             return answers[-1].error != BUSY_CODE
 
         left = self.deleted_at[user_id] + self.ctx.settle_timeout - time.monotonic()
-        if poll(created, max(0.0, left)) and answers[-1].ok:
+        if poll(created, left) and answers[-1].ok:
             self.ledger.observe(A.AMB_DU_SETTLE, "eventual",
                                 f"CreateUser {user_id!r} refused ConflictException just after "
                                 f"DeleteUser, then accepted")
