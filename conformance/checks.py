@@ -150,6 +150,47 @@ def _check_not_found_entry(ledger: Ledger, clause: C, face_id: str, done: list[s
                  f"with FACE_NOT_FOUND, got {entry!r}")
 
 
+# The reasons of the enum (M.9) a face's own outcome carries; the cap has none.
+SPECIFIC_REASONS = frozenset({"FACE_NOT_FOUND", "ASSOCIATED_TO_A_DIFFERENT_USER",
+                              "LOW_MATCH_CONFIDENCE"})
+
+
+def _cap_first(ledger: Ledger, held: int, face_id: str, done: list[str],
+               bad: dict[str, dict[str, Any]]) -> bool:
+    """AMB-CAP-PRECEDENCE "cap-first": at 100 (S0.10 "there are already 100 faces"), a face
+    that is the user's own, another's or absent refused like the cap refuses, with no
+    reason of the enum. True when accepted so; its ownership is held to the model later."""
+    entry = bad.get(face_id)
+    if held != USER_FACE_CAP or entry is None or face_id in done or \
+            SPECIFIC_REASONS & set(_reasons(entry)):
+        return False
+    ledger.observe(A.AMB_CAP_PRECEDENCE, "cap-first",
+                   f"face {face_id} refused with no reason at {held}")
+    return True
+
+
+def _specific_first(ledger: Ledger, held: int, face_id: str, shown: bool) -> None:
+    if held == USER_FACE_CAP and shown:
+        ledger.observe(A.AMB_CAP_PRECEDENCE, "specific-first",
+                       f"face {face_id} given its own outcome at {held}")
+
+
+def accept_busy(ledger: Ledger, model: CollectionModel, request: FacesRequest,
+                operation: str) -> bool:
+    """AMB-BUSY: a ConflictException with no effect is legal while the requested user is
+    UPDATING ("user") or a face of the request is being changed by a settling user (its
+    owner, or the user that released it: "face", S0.15). Recorded only where the two
+    differ. True when accepted."""
+    user = model.users[request.user_id]
+    makers = model.busy_makers(request.distinct_faces())
+    if user.settling == bool(makers):
+        return user.settling  # both or neither: nothing tells them apart
+    ledger.observe(A.AMB_BUSY, "user" if user.settling else "face",
+                   f"{operation} to {request.user_id!r} refused as busy"
+                   + (f" (settling: {sorted(makers)})" if makers else ""))
+    return True
+
+
 def check_repeats(ledger: Ledger, shape: C, request: FacesRequest, outcome: Outcome) -> bool:
     """AMB-DUP-IDS "rejected". True when the request was rejected for its repeats (and is
     done with): a legal answer to a request with repeats, so the shape clause held. How an
@@ -247,7 +288,7 @@ def judge_associate(ledger: Ledger, model: CollectionModel, request: FacesReques
             ledger.observe(A.AMB_CAP_CROSS, "refused-whole",
                            f"user at {held}, {len(candidates)} new faces")
         return AssociateVerdict([], {}, rejected=True)
-    if outcome.error == BUSY_CODE and user.settling:
+    if outcome.error == BUSY_CODE and accept_busy(ledger, model, request, "AssociateFaces"):
         return AssociateVerdict([], {}, rejected=True, busy=True)
     ledger.check(C.AF_ASSOC, outcome.ok,
                  f"a valid AssociateFaces request was refused: {outcome.error}: "
@@ -269,15 +310,22 @@ def judge_associate(ledger: Ledger, model: CollectionModel, request: FacesReques
 
     for face_id in faces:
         kind = classes[face_id]
+        if kind != "candidate" and _cap_first(ledger, held, face_id, done, bad):
+            continue
         if kind == "own":
             ledger.check(C.AF_IGNORE_SAME, face_id not in listed,
                          f"face {face_id} is already {request.user_id!r}'s and must be ignored, "
                          f"but the response lists it")
+            _specific_first(ledger, held, face_id, face_id not in listed)
         elif kind == "other":
             _check_other_user_entry(ledger, C.AF_DIFF_USER, model, request, face_id, done, bad,
                                     "associated")
+            _specific_first(ledger, held, face_id, "ASSOCIATED_TO_A_DIFFERENT_USER" in
+                            _reasons(bad.get(face_id) or {}))
         elif kind == "absent":
             _check_not_found_entry(ledger, C.AF_NOT_FOUND, face_id, done, bad, "associated")
+            _specific_first(ledger, held, face_id,
+                            "FACE_NOT_FOUND" in _reasons(bad.get(face_id) or {}))
         elif face_id in bad:
             entry = bad[face_id]
             if "LOW_MATCH_CONFIDENCE" in _reasons(entry):
@@ -467,7 +515,7 @@ def judge_disassociate(ledger: Ledger, model: CollectionModel, request: FacesReq
         return DisassociateVerdict([], rejected=True)
     if check_repeats(ledger, C.DF_SHAPE, request, outcome):
         return DisassociateVerdict([], rejected=True)
-    if outcome.error == BUSY_CODE and user.settling:
+    if outcome.error == BUSY_CODE and accept_busy(ledger, model, request, "DisassociateFaces"):
         return DisassociateVerdict([], rejected=True, busy=True)
     ledger.check(C.DF_RELEASE, outcome.ok,
                  f"a valid DisassociateFaces request was refused: {outcome.error}: "

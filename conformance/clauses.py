@@ -89,6 +89,9 @@ class A(_Id):
     AMB_BATCH_ORDER = "AMB-BATCH-ORDER"
     AMB_PATTERN_ANCHOR = "AMB-PATTERN-ANCHOR"
     AMB_FACE_USERID = "AMB-FACE-USERID"
+    AMB_CAP_PRECEDENCE = "AMB-CAP-PRECEDENCE"
+    AMB_BUSY = "AMB-BUSY"
+    AMB_DU_SETTLE = "AMB-DU-SETTLE"
 
 
 @dataclass(frozen=True)
@@ -200,6 +203,22 @@ AMBIGUITIES: dict[str, Ambiguity] = {
         Ambiguity(A.AMB_CAP_CALL, "an AssociateFaces call for a user already at 100 faces that "
                   "would add no face (only its own, other users' or absent faces)",
                   ("face-by-face", "exception-whole-call"), C.AF_CAP_USER),
+        # S0.9 vs S0.10: a face that is the user's own, another user's or absent, sent to a
+        # user already holding 100, meets two conditions; no sentence orders them.
+        Ambiguity(A.AMB_CAP_PRECEDENCE, "a face that is the user's own, another user's or "
+                  "absent, sent to a user already at 100: its own outcome or a cap refusal",
+                  ("specific-first", "cap-first"), C.AF_CAP_USER),
+        # M.E8 lists ConflictException with no condition; S0.15: UPDATING while
+        # "associations or disassociations of FaceID(s)" take place (a face's change).
+        Ambiguity(A.AMB_BUSY, "what makes a valid AssociateFaces or DisassociateFaces "
+                  "request busy (ConflictException, no effect): the requested user is "
+                  "UPDATING, or a face of the request is being changed", ("user", "face"),
+                  C.AF_ASSOC),
+        # M.DU.2: faces are disassociated before the user is deleted, and disassociation
+        # takes time (S0.15).
+        Ambiguity(A.AMB_DU_SETTLE, "is DeleteUser's effect (user gone, faces released) "
+                  "immediate or eventual within the settle timeout", ("immediate", "eventual"),
+                  C.DU_RELEASE),
         # S0.36 (the owner or the requested user); S0.34 "metadata *like* FaceId, UserID":
         # the member may be left out.
         Ambiguity(A.AMB_OWNER_ID, "UserId in an AssociateFaces ASSOCIATED_TO_A_DIFFERENT_USER "

@@ -129,6 +129,22 @@ def associate_unowned(h: Harness) -> None:
     h.verify_user(user_id, C.AF_ASSOC, [face_id])
 
 
+@directed(C.AF_ASSOC, "requests right after a change")
+def associate_while_updating(h: Harness) -> None:
+    """While u1 may be UPDATING, a face of u1 is sent to u2 (busy for a target that locks
+    faces), then a new face to u1 (busy for one that locks the user): each may be refused
+    with ConflictException (AMB-BUSY), which tells the two readings apart."""
+    with h.setup():
+        first, second = new_user(h), new_user(h)
+        face_id, later = h.index_face(0), h.index_face(1)
+        h.settle([first, second])
+    h.send_associate(FacesRequest(first, [face_id], 0.0))
+    h.send_associate(FacesRequest(second, [face_id], 0.0))
+    h.send_associate(FacesRequest(first, [later], 0.0))
+    h.verify_user(first, C.AF_ASSOC, [face_id, later])
+    h.verify_user(second, C.AF_ASSOC, [face_id])
+
+
 @directed(C.LIST_FACES, "UserId filter")
 def list_faces_of_a_user(h: Harness) -> None:
     with h.setup():
@@ -293,6 +309,8 @@ def _cap(fill_to: int, then_add: int) -> Check:
     def run(h: Harness) -> None:
         with h.setup():
             user_id, _ = user_with_face(h, "cap")
+            if fill_to == USER_FACE_CAP:
+                user_with_face(h, "other")  # its face is in the request at 100 too
             h.associate_new_faces(user_id, 0, fill_to - 1)
             h.confirm_state([user_id])
         h.fill_user(user_id, fill_to, then_add)

@@ -24,6 +24,9 @@ class Face:
     owner: str | None = None
     # The clause of the last change of owner, to blame when a listing disagrees.
     changed_by: C | None = None
+    # The user that last released it (DisassociateFaces, DeleteUser): while that user
+    # settles, the face may still be being changed (AMB-BUSY "face").
+    released_by: str | None = None
 
 
 @dataclass
@@ -142,6 +145,17 @@ class CollectionModel:
             return {"ACTIVE"}
         return {"CREATED", "ACTIVE"}  # AMB-EMPTY-AGAIN: the machine records which
 
+    def busy_makers(self, face_ids: list[str]) -> set[str]:
+        """The settling users that may make a change to these faces wait (AMB-BUSY "face"):
+        each face's owner, and the user that last released it, while it still exists."""
+        makers = set()
+        for face_id in face_ids:
+            face = self.faces.get(face_id)
+            for who in (face.owner, face.released_by) if face is not None else ():
+                if who is not None and who in self.users and self.users[who].settling:
+                    makers.add(who)
+        return makers
+
     def cause_of(self, face_ids: set[str]) -> C:
         """The clause of the change that should have put these faces where the model has them."""
         for face_id in sorted(face_ids):
@@ -167,6 +181,7 @@ class CollectionModel:
         for face_id in self.users.pop(user_id).faces:
             self.faces[face_id].owner = None
             self.faces[face_id].changed_by = C.DU_RELEASE
+            self.faces[face_id].released_by = user_id
 
     def associate(self, user_id: str, face_ids: list[str]) -> None:
         user = self.users[user_id]
@@ -183,6 +198,7 @@ class CollectionModel:
         for face_id in face_ids:
             self.faces[face_id].owner = None
             self.faces[face_id].changed_by = C.DF_RELEASE
+            self.faces[face_id].released_by = user_id
             user.faces.discard(face_id)
         if face_ids:
             user.settling = True

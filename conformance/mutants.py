@@ -106,11 +106,12 @@ MUTANTS: tuple[Mutant, ...] = (
 
 def _variant(name: str, description: str, ambiguity: str | None = None,
              readings: dict[str, str] | None = None, *, settle_seconds: float = 0.0,
-             throttle_every: int = 0, fault_every: int = 0) -> Variant:
+             throttle_every: int = 0, fault_every: int = 0,
+             busy_conflicts: bool = False) -> Variant:
     return Variant(name, ambiguity, description,
                    Behaviour(readings={**DEFAULT_READINGS, **(readings or {})},
                              settle_seconds=settle_seconds, throttle_every=throttle_every,
-                             fault_every=fault_every))
+                             fault_every=fault_every, busy_conflicts=busy_conflicts))
 
 
 def _non_default_readings() -> list[tuple[str, str]]:
@@ -125,14 +126,31 @@ _COMPANIONS: dict[tuple[str, str], dict[str, str]] = {
 }
 
 
+# Readings that only show while a user is UPDATING: the emulator must take time to settle
+# (well within the embedded target's settle timeout of 10 s), and refuse busy requests.
+_SETTLE_SECONDS = 0.2
+_TIMED: dict[tuple[str, str], bool] = {  # (ambiguity, reading) -> busy_conflicts
+    (A.AMB_BUSY, "face"): True,
+    (A.AMB_DU_SETTLE, "eventual"): False,
+}
+
+
 def _reading_variants() -> list[Variant]:
     """One variant per non-default reading, named after the ambiguity and the reading."""
     variants = []
     for amb, reading in _non_default_readings():
         kebab = re.sub(r"(?<=[a-z])(?=[A-Z])", "-", reading).lower()  # ValidationException
         name = f"{amb.removeprefix('AMB-').lower()}-{kebab}"
+        timed = (amb, reading) in _TIMED
         variants.append(_variant(name, f"{AMBIGUITIES[amb].question}: {reading}", amb,
-                                 {**_COMPANIONS.get((amb, reading), {}), amb: reading}))
+                                 {**_COMPANIONS.get((amb, reading), {}), amb: reading},
+                                 settle_seconds=_SETTLE_SECONDS if timed else 0.0,
+                                 busy_conflicts=_TIMED.get((amb, reading), False)))
+    # The default reading of AMB-BUSY shows only when the emulator refuses busy requests.
+    variants.append(_variant(
+        "busy-user", "while a user is UPDATING, requests to it are refused with "
+        "ConflictException: user", A.AMB_BUSY, {A.AMB_BUSY: "user"},
+        settle_seconds=_SETTLE_SECONDS, busy_conflicts=True))
     # Filling up to the cap reaches the cap itself, so it is also tried with the other
     # reading of what happens there.
     variants.append(_variant(

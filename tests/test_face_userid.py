@@ -83,7 +83,7 @@ def test_a_face_kept_by_a_deleted_user_fails_du_release_under_filter_only() -> N
     with pytest.raises(Failure) as failed:
         h.remove_user("u1")
     assert failed.value.clause == C.DU_RELEASE
-    assert "still belong to a user" in failed.value.message
+    assert "still name a user" in failed.value.message
 
 
 def test_the_face_listing_reads_owners_through_the_filter_under_filter_only() -> None:

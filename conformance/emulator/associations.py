@@ -8,6 +8,7 @@ from typing import Any
 
 from conformance.emulator.core import OperationsBase, Request, Response, operation
 from conformance.emulator.errors import (
+    ConflictException,
     InvalidParameterException,
     ServiceQuotaExceededException,
 )
@@ -36,6 +37,7 @@ class AssociationOperations(OperationsBase):
             self._store.new_user(collection, user_id)
         user = self._store.user(collection, user_id)
         threshold = self._threshold(request)
+        self._refuse_if_busy(collection, user, face_ids)
         held = [f.person for f in collection.faces_of(user_id)]
         if (len(held) >= self._cap() and self._reading("AMB-CAP-CALL") == "exception-whole-call"
                 and not any(collection.faces[f].user_id is None
@@ -52,6 +54,10 @@ class AssociationOperations(OperationsBase):
         # Each occurrence judged in turn (AMB-DUP-IDS "per-occurrence") gets the answer the
         # face got first; in any order (AMB-BATCH-ORDER), the request is read backwards.
         decided: dict[str, Response] = {}
+        # S0.10 "or there are already 100 faces associated": at the cap, a face that is the
+        # user's own, another user's or absent may get the cap's refusal (no reason).
+        cap_first = (len(held) >= self._cap()
+                     and self._reading("AMB-CAP-PRECEDENCE") == "cap-first")
         order = self._occurrences(request)
         any_order = self._reading("AMB-BATCH-ORDER") == "any-order"
         for face_id in reversed(order) if any_order else order:
@@ -61,6 +67,10 @@ class AssociationOperations(OperationsBase):
             if any(c.face_id == face_id for c in candidates):
                 continue  # associated by this request already: ignored (S0.9)
             face = collection.faces.get(face_id)
+            if cap_first and (face is None or face.user_id is not None):
+                decided[face_id] = {"FaceId": face_id, "Reasons": []}
+                unsuccessful.append(decided[face_id])
+                continue
             if face is None:
                 if not self._deviates("drop-unknown-face"):
                     decided[face_id] = {"FaceId": face_id, "Reasons": ["FACE_NOT_FOUND"]}
@@ -124,6 +134,20 @@ class AssociationOperations(OperationsBase):
         entry["Confidence"] = reported
         return entry
 
+    def _refuse_if_busy(self, collection: Collection, user: User, face_ids: list[str]) -> None:
+        """AMB-BUSY: while a change is under way, refuse the request it makes busy."""
+        if not self.behaviour.busy_conflicts:
+            return
+        if self._reading("AMB-BUSY") == "user":
+            busy = self._settling.updating(user)
+        else:
+            faces = [collection.faces[f] for f in face_ids if f in collection.faces]
+            busy = any(self._settling.updating(collection.users.get(who))
+                       for f in faces for who in (f.user_id, f.released_by) if who is not None)
+        if busy:
+            raise ConflictException(f"The user id: {user.user_id} or a face of the request is "
+                                    f"being updated; try again later")
+
     def _cap(self) -> int:
         return USER_FACE_CAP + 1 if self._deviates("cap-off-by-one") else USER_FACE_CAP
 
@@ -175,6 +199,7 @@ class AssociationOperations(OperationsBase):
             self._settling.touch(collection, face.user_id)
             if not self._deviates("assoc-not-persisted"):
                 face.user_id = user.user_id
+                face.released_by = None
         if faces:
             self._settling.changed(user)
 
@@ -186,6 +211,7 @@ class AssociationOperations(OperationsBase):
             return {"DisassociatedFaces": [], "UnsuccessfulFaceDisassociations": [],
                     "UserStatus": "CREATED"}
         user = self._store.user(collection, user_id)
+        self._refuse_if_busy(collection, user, self._face_ids(request))
         released: list[Face] = []
         unsuccessful: list[Response] = []
         for face_id in self._occurrences(request):
@@ -209,6 +235,7 @@ class AssociationOperations(OperationsBase):
             self._settling.touch(collection, face.user_id)
             if not self._deviates("df-no-release"):
                 face.user_id = None
+                face.released_by = user_id
         response: Response = {"DisassociatedFaces": [{"FaceId": f.face_id} for f in released],
                               "UnsuccessfulFaceDisassociations": unsuccessful}
         if not self._deviates("df-missing-user-status"):

@@ -133,8 +133,10 @@ class Backend(FaceOperations, UserOperations, AssociationOperations):
         with self._guard():
             self._inject_faults()
             check_request(operation, request, self.behaviour)
+            collection = self._store.collections.get(request.get("CollectionId", ""))
+            if collection is not None:
+                self.finish_deletions(collection)
             if operation in IDEMPOTENT_OPERATIONS:
-                collection = self._store.collections.get(request["CollectionId"])
                 return self._tokens.serve(collection, operation, request,
                                           lambda: method(self, request))
             return method(self, request)

@@ -39,6 +39,9 @@ DEFAULT_READINGS: Mapping[str, str] = MappingProxyType({
     "AMB-BATCH-ORDER": "request-order",
     "AMB-PATTERN-ANCHOR": "full-match",
     "AMB-FACE-USERID": "listed",
+    "AMB-CAP-PRECEDENCE": "specific-first",
+    "AMB-BUSY": "user",
+    "AMB-DU-SETTLE": "immediate",
 })
 
 # Seeded deviations, each breaking one clause in a way emulator authors really do.
@@ -122,6 +125,9 @@ class Behaviour:
     readings: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_READINGS))
     # How long a user stays UPDATING after a change before it is ACTIVE.
     settle_seconds: float = 0.0
+    # While a user is UPDATING (within settle_seconds of a change), refuse the requests
+    # AMB-BUSY's reading calls busy with ConflictException, as a live service may.
+    busy_conflicts: bool = False
     deviations: frozenset[str] = frozenset()
     # Fault injection, deterministic: every Nth request (0 = never) is refused before
     # it has any effect, with ThrottlingException (HTTP 400) or InternalServerError (500).

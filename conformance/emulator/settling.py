@@ -36,6 +36,11 @@ class Settling:
             return "UPDATING"  # the status of this call, an update (S0.11)
         return self.status(collection, user)
 
+    def updating(self, user: User | None) -> bool:
+        """The user is within ``settle_seconds`` of a change: its faces are being changed."""
+        return (user is not None and user.changed_at is not None
+                and self._clock() - user.changed_at < self.behaviour.settle_seconds)
+
     def changed(self, user: User) -> None:
         """Start ``user`` settling anew: its faces changed now."""
         user.changed_at = self._clock()

@@ -34,6 +34,8 @@ class Face:
     detection_confidence: float
     external_image_id: str | None = None
     user_id: str | None = None  # the one source of truth for ownership
+    # The user that last disassociated it, until it is associated again (AMB-BUSY "face").
+    released_by: str | None = None
 
 
 @dataclass
@@ -42,6 +44,9 @@ class User:
     seq: int
     # Monotonic time of the last association or disassociation; None while never changed.
     changed_at: float | None = None
+    # Monotonic time of a DeleteUser still under way (AMB-DU-SETTLE "eventual"): the user
+    # still lists and holds its faces, but no request can name it any more.
+    deleted_at: float | None = None
 
 
 @dataclass
@@ -80,7 +85,7 @@ class Storage:
         return self.collections[collection_id]
 
     def user(self, collection: Collection, user_id: str) -> User:
-        if user_id not in collection.users:
+        if user_id not in collection.users or collection.users[user_id].deleted_at is not None:
             raise ResourceNotFoundException(
                 f"The user id: {user_id} does not exist in collection "
                 f"{collection.collection_id}")

@@ -11,7 +11,7 @@ from conformance.emulator.core import (
 )
 from conformance.emulator.errors import ConflictException, ResourceNotFoundException
 from conformance.emulator.identity import pair_confidence
-from conformance.emulator.storage import User
+from conformance.emulator.storage import Collection, User
 
 DEFAULT_SEARCH_THRESHOLD = 80.0
 
@@ -35,12 +35,29 @@ class UserOperations(OperationsBase):
         user_id = request["UserId"]
         if user_id not in collection.users and self._deviates("du-unknown-ok"):
             return {}
-        self._store.user(collection, user_id)
-        if not self._deviates("du-keeps-faces-owned"):
-            for face in collection.faces_of(user_id):
-                face.user_id = None
-        del collection.users[user_id]
+        user = self._store.user(collection, user_id)
+        if self.behaviour.busy_conflicts and self._settling.updating(user):
+            raise ConflictException(f"The user id: {user_id} is being updated; try again later")
+        if self._reading("AMB-DU-SETTLE") == "eventual" and self.behaviour.settle_seconds > 0:
+            # M.DU.2: its faces are disassociated first, which takes time (S0.15).
+            user.deleted_at = self._clock()
+            self._settling.changed(user)
+            return {}
+        self._delete(collection, user)
         return {}
+
+    def finish_deletions(self, collection: Collection) -> None:
+        """Complete the deletions under way whose ``settle_seconds`` have passed."""
+        for user in list(collection.users.values()):
+            if (user.deleted_at is not None
+                    and self._clock() - user.deleted_at >= self.behaviour.settle_seconds):
+                self._delete(collection, user)
+
+    def _delete(self, collection: Collection, user: User) -> None:
+        if not self._deviates("du-keeps-faces-owned"):
+            for face in collection.faces_of(user.user_id):
+                face.user_id = None
+        del collection.users[user.user_id]
 
     @operation("ListUsers")
     def list_users(self, request: Request) -> Response:

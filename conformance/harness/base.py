@@ -50,6 +50,7 @@ class HarnessBase:
         self.model = CollectionModel(self.collection)
         self.users_made = 0  # numbers new user ids, which must not collide
         self.deleted_user_ids: list[str] = []
+        self.deleted_at: dict[str, float] = {}  # user -> monotonic time of its DeleteUser
         # AssociateFaces tokens already sent with DisassociateFaces (AMB-TOKEN-SCOPE).
         self.cross_tokens: set[str] = set()
         self.closed = False

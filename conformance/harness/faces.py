@@ -33,13 +33,16 @@ class FaceOperations(Observing):
         # (AF-TOKEN-AUTO) answers an identical later request with the earlier body.
         self.untokened_answers: dict[str, dict[str, Any]] = {}
 
-    def send_associate(self, request: FacesRequest) -> checks.AssociateVerdict:
+    def send_associate(self, request: FacesRequest, *, retry: bool = True
+                       ) -> checks.AssociateVerdict:
         outcome = self.call("AssociateFaces", request.params(self.collection))
         stale = self.repeats_an_earlier_answer(request, outcome)
         if stale and self.replayed_by_known_deviation():
             return checks.AssociateVerdict([], {}, rejected=False)
         verdict = self.judged(stale, lambda: checks.judge_associate(self.ledger, self.model,
                                                                     request, outcome))
+        if verdict.busy and retry:
+            return self.send_associate(self.after_busy(request), retry=False)
         if verdict.rejected:
             if not verdict.busy:
                 self.verify_user(request.user_id, C.AF_CAP_USER if outcome.error ==
@@ -64,13 +67,16 @@ class FaceOperations(Observing):
             self.check_acted_again(request, verdict.associated, owned=True)
         return verdict
 
-    def send_disassociate(self, request: FacesRequest) -> checks.DisassociateVerdict:
+    def send_disassociate(self, request: FacesRequest, *, retry: bool = True
+                          ) -> checks.DisassociateVerdict:
         outcome = self.call("DisassociateFaces", request.params(self.collection))
         stale = self.repeats_an_earlier_answer(request, outcome)
         if stale and self.replayed_by_known_deviation():
             return checks.DisassociateVerdict([], rejected=False)
         verdict = self.judged(stale, lambda: checks.judge_disassociate(self.ledger, self.model,
                                                                        request, outcome))
+        if verdict.busy and retry:
+            return self.send_disassociate(self.after_busy(request), retry=False)
         if verdict.rejected:
             if not verdict.busy:
                 self.verify_user(request.user_id, C.DF_USER_EXISTS, request.face_ids)
@@ -85,6 +91,13 @@ class FaceOperations(Observing):
         if stale and verdict.released:
             self.check_acted_again(request, verdict.released, owned=False)
         return verdict
+
+    def after_busy(self, request: FacesRequest) -> FacesRequest:
+        """A request refused as busy (AMB-BUSY), to send once more when the users that made
+        it busy have settled: what the driver meant to do then happens. A fresh token, for
+        a target may remember the refusal under the first one."""
+        self.settle([request.user_id, *self.model.busy_makers(request.distinct_faces())])
+        return dataclasses.replace(request, token=request.token and self.new_token("busy"))
 
     def repeats_an_earlier_answer(self, request: FacesRequest, outcome: Outcome) -> bool:
         """A request answered exactly like an earlier one identical but for its token.
@@ -162,10 +175,13 @@ class FaceOperations(Observing):
         self.blame_state([user_id], C.AF_CAP_USER, extra)
         if len(self.model.users[user_id].faces) >= USER_FACE_CAP:
             # AMB-CAP-CALL: a call to a user at the cap that would add nothing (its own
-            # face, an absent one) is answered face by face or refused whole (S1.7).
+            # face, an absent one, another user's) is answered face by face or refused whole
+            # (S1.7); face by face, each may get its own outcome or the cap's
+            # (AMB-CAP-PRECEDENCE).
             own = self.model.faces_of(user_id)[0]
+            others = self.model.owned_faces(except_user=user_id)[:1]
             absent = str(uuid.UUID(int=self.ctx.next_id() + 1 << 64))
-            self.send_associate(FacesRequest(user_id, [own, absent], 0.0))
+            self.send_associate(FacesRequest(user_id, [own, *others, absent], 0.0))
             self.settle([user_id])
 
     def associate_new_faces(self, user_id: str, person: int, count: int) -> None:
