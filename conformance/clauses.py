@@ -88,6 +88,13 @@ class A(_Id):
     AMB_CONF_ROUNDING = "AMB-CONF-ROUNDING"
     AMB_BATCH_ORDER = "AMB-BATCH-ORDER"
     AMB_PATTERN_ANCHOR = "AMB-PATTERN-ANCHOR"
+    AMB_TOKEN_MISMATCH = "AMB-TOKEN-MISMATCH"
+    AMB_DF_TOKEN_MISMATCH = "AMB-DF-TOKEN-MISMATCH"
+    AMB_CU_TOKEN_MISMATCH = "AMB-CU-TOKEN-MISMATCH"
+    AMB_DU_TOKEN_MISMATCH = "AMB-DU-TOKEN-MISMATCH"
+    AMB_REPLAY_GONE = "AMB-REPLAY-GONE"
+    AMB_DF_REPLAY_GONE = "AMB-DF-REPLAY-GONE"
+    AMB_DU_REPLAY_GONE = "AMB-DU-REPLAY-GONE"
 
 
 @dataclass(frozen=True)
@@ -239,6 +246,26 @@ AMBIGUITIES: dict[str, Ambiguity] = {
         # S0.13 vs S0.14.
         Ambiguity(A.AMB_EMPTY_AGAIN, "UserStatus after all faces are disassociated",
                   ("CREATED", "ACTIVE"), C.AF_STATUS),
+        # S0.24/S1.32 "If you use the same token with multiple AssociateFaces requests, the
+        # same response is returned" (M.DF.7, M.CU.4, M.DU.5 likewise) vs M.E6, which lists
+        # IdempotentParameterMismatchException without saying when. Asked per operation.
+        *(Ambiguity(amb, f"the same ClientRequestToken sent to {op} with other parameters",
+                    ("exception", "first-response"), clause)
+          for op, amb, clause in (
+              ("AssociateFaces", A.AMB_TOKEN_MISMATCH, C.AF_TOKEN_MISMATCH),
+              ("DisassociateFaces", A.AMB_DF_TOKEN_MISMATCH, C.DF_TOKEN_MISMATCH),
+              ("CreateUser", A.AMB_CU_TOKEN_MISMATCH, C.CU_TOKEN_MISMATCH),
+              ("DeleteUser", A.AMB_DU_TOKEN_MISMATCH, C.DU_TOKEN_MISMATCH))),
+        # S0.24 (the same response) vs M.DU.3 "If the specified Collection or UserID is
+        # already deleted or not found, a ResourceNotFoundException will be thrown", M.DF.2,
+        # S0.1 "an existing UserID". CreateUser has no such sentence.
+        *(Ambiguity(amb, f"a token of {op} sent again (same or other parameters) while the "
+                    "user its request names does not exist", ("first-response", "not-found"),
+                    clause)
+          for op, amb, clause in (
+              ("AssociateFaces", A.AMB_REPLAY_GONE, C.AF_TOKEN_REPLAY),
+              ("DisassociateFaces", A.AMB_DF_REPLAY_GONE, C.DF_TOKEN_REPLAY),
+              ("DeleteUser", A.AMB_DU_REPLAY_GONE, C.DU_TOKEN_REPLAY))),
         # S0.23, M.DF.7: only the dimension across operations is probed (docs/audit.md).
         Ambiguity(A.AMB_TOKEN_SCOPE, "is a token shared across operations",
                   ("per-operation", "shared"), C.AF_TOKEN_MISMATCH),
@@ -256,3 +283,14 @@ AMBIGUITIES: dict[str, Ambiguity] = {
                   "with the threshold", ("exact", "rounded"), C.AF_THRESHOLD),
     )
 }
+
+
+# The token ambiguities asked once per operation, by operation (the emulator reads its
+# reading per operation through them too).
+TOKEN_MISMATCH: dict[str, A] = {"AssociateFaces": A.AMB_TOKEN_MISMATCH,
+                                "DisassociateFaces": A.AMB_DF_TOKEN_MISMATCH,
+                                "CreateUser": A.AMB_CU_TOKEN_MISMATCH,
+                                "DeleteUser": A.AMB_DU_TOKEN_MISMATCH}
+REPLAY_GONE: dict[str, A] = {"AssociateFaces": A.AMB_REPLAY_GONE,
+                             "DisassociateFaces": A.AMB_DF_REPLAY_GONE,
+                             "DeleteUser": A.AMB_DU_REPLAY_GONE}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conformance import checks
 from conformance.checks import FacesRequest
-from conformance.clauses import A, C
+from conformance.clauses import REPLAY_GONE, TOKEN_MISMATCH, A, C
 from conformance.harness.base import ids
 from conformance.harness.users import UserOperations
 from conformance.model import TokenRecord
@@ -17,23 +17,39 @@ MISMATCH_CLAUSES = {"AssociateFaces": C.AF_TOKEN_MISMATCH,
                     "CreateUser": C.CU_TOKEN_MISMATCH, "DeleteUser": C.DU_TOKEN_MISMATCH}
 
 
+NOT_FOUND = "ResourceNotFoundException"
+MISMATCH = "IdempotentParameterMismatchException"
+
+
 class TokenOperations(UserOperations):
     def replay(self, record: TokenRecord) -> None:
-        """Same token, same parameters: the first response again, and no second effect."""
+        """Same token, same parameters: the first response again, and no second effect.
+
+        If the user the request names is gone, ResourceNotFoundException is a legal
+        answer too (AMB-*-REPLAY-GONE): M.DU.3, M.DF.2 against S0.24."""
         clause = REPLAY_CLAUSES[record.operation]
         self.confirm_state([record.user_id])
         outcome = self.call(record.operation,
                             {**record.params, "ClientRequestToken": record.token})
-        self.ledger.check(clause, outcome.ok and checks.same_response(outcome.body or {},
-                                                                      record.response),
+        first = outcome.ok and checks.same_response(outcome.body or {}, record.response)
+        gone = self._gone(record.operation, record.user_id)
+        not_found = gone is not None and outcome.error == NOT_FOUND
+        self.ledger.check(clause, first or not_found,
                           f"replaying {record.operation} with token {record.token} answered "
                           f"{outcome.error or outcome.body}, the first time it answered "
-                          f"{record.response}")
+                          f"{record.response}" + (f" (or {NOT_FOUND}: user "
+                                                  f"{record.user_id!r} is gone)" if gone else ""))
+        if gone is not None:
+            self.ledger.observe(gone, "not-found" if not_found else "first-response",
+                                f"{record.operation} token {record.token} replayed after user "
+                                f"{record.user_id!r} was deleted")
         self.verify_user(record.user_id, clause)
 
     def reuse_token(self, record: TokenRecord, *, change_faces: bool, other_face: str,
                     other_user: str | None = None) -> None:
-        """Same token, other parameters: IdempotentParameterMismatchException, no effect."""
+        """Same token, other parameters: IdempotentParameterMismatchException or the first
+        response again (AMB-*-TOKEN-MISMATCH), or ResourceNotFoundException if the user the
+        request names does not exist (AMB-*-REPLAY-GONE); no effect whichever."""
         clause = MISMATCH_CLAUSES[record.operation]
         params = dict(record.params)
         touched = [record.user_id]
@@ -48,16 +64,31 @@ class TokenOperations(UserOperations):
         self.confirm_state(touched)
         outcome = self.call(record.operation, {**params, "ClientRequestToken": record.token})
         knock_ons = self.ledger.knock_ons[clause]
-        checks.check_refused(self.ledger, clause, outcome,
-                             ("IdempotentParameterMismatchException",),
-                             f"{record.operation} reusing token {record.token} with other "
-                             f"parameters")
+        first = outcome.ok and checks.same_response(outcome.body or {}, record.response)
+        gone = self._gone(record.operation, params["UserId"])
+        not_found = gone is not None and outcome.error == NOT_FOUND
+        what = f"{record.operation} reusing token {record.token} with other parameters"
+        self.ledger.check(clause, first or not_found or outcome.error == MISMATCH,
+                          f"{what}: expected {MISMATCH} or the first response "
+                          f"{record.response} again"
+                          + (f" (or {NOT_FOUND}: no user {params['UserId']!r})" if gone else "")
+                          + f", got {outcome.error or outcome.body}")
+        if not_found and gone is not None:
+            self.ledger.observe(gone, "not-found", what)
+        elif first or outcome.error == MISMATCH:
+            self.ledger.observe(TOKEN_MISMATCH[record.operation],
+                                "first-response" if first else "exception", what)
         if self.ledger.knock_ons[clause] > knock_ons and record in self.model.tokens:
             # A known deviation took the token over: what it replays now is that
             # deviation's doing, not a second one.
             self.model.tokens.remove(record)
         for user_id in touched:
             self.verify_user(user_id, clause)
+
+    def _gone(self, operation: str, user_id: str) -> A | None:
+        """The REPLAY-GONE ambiguity of ``operation`` if the user its request names does not
+        exist (CreateUser has none: a replay that creates the user again is a second effect)."""
+        return REPLAY_GONE.get(operation) if user_id not in self.model.users else None
 
     def cross_operation_records(self) -> list[TokenRecord]:
         """AssociateFaces tokens never yet sent with DisassociateFaces, for a user that exists.
