@@ -43,7 +43,7 @@ class TokenOperations(UserOperations):
             self.ledger.observe(gone, "not-found" if not_found else "first-response",
                                 f"{record.operation} token {record.token} replayed after user "
                                 f"{record.user_id!r} was deleted")
-        self.verify_user(record.user_id, clause)
+        self.verify_users([record.user_id], clause)
 
     def reuse_token(self, record: TokenRecord, *, change_faces: bool, other_face: str,
                     other_user: str | None = None) -> None:
@@ -82,8 +82,21 @@ class TokenOperations(UserOperations):
             # A known deviation took the token over: what it replays now is that
             # deviation's doing, not a second one.
             self.model.tokens.remove(record)
-        for user_id in touched:
-            self.verify_user(user_id, clause)
+        self.verify_users(touched, clause)
+
+    def verify_users(self, user_ids: list[str], clause: C) -> None:
+        """No effect on these users: each exists or not as modelled, and holds its faces.
+
+        Existence is checked here, not only the faces: CreateUser and DeleteUser answer {}
+        whether they acted or replayed, so the answer cannot tell a second effect."""
+        listed = {u.get("UserId") for u in self.list_users(clause=clause)}
+        for user_id in user_ids:
+            exists = user_id in self.model.users
+            self.ledger.check(clause, (user_id in listed) == exists,
+                              f"user {user_id!r} must {'' if exists else 'not '}exist, but "
+                              f"ListUsers {'does not show' if exists else 'shows'} it")
+            if exists:
+                self.verify_user(user_id, clause)
 
     def _gone(self, operation: str, user_id: str) -> A | None:
         """The REPLAY-GONE ambiguity of ``operation`` if the user its request names does not
