@@ -147,9 +147,11 @@ CLAUSES: dict[str, Clause] = _clauses(
      "becomes ACTIVE within the settle timeout (a user that never held a face shows CREATED: "
      "CU-CREATED)", "S0,S1"),
     (C.AF_TOKEN_REPLAY, "the same ClientRequestToken with the same parameters returns the same "
-     "response and has no second effect", "S0,S1"),
+     "response (or ResourceNotFoundException once the user is gone: AMB-REPLAY-GONE) and has "
+     "no second effect", "S0,S1"),
     (C.AF_TOKEN_MISMATCH, "the same token with other parameters: "
-     "IdempotentParameterMismatchException and no effect", "S1,M"),
+     "IdempotentParameterMismatchException or the first response again (AMB-TOKEN-MISMATCH), "
+     "and no effect", "S1,M"),
     (C.AF_TOKEN_AUTO, "with no token the SDK sends a fresh one: two identical calls are two "
      "calls", "S0,S1"),
     (C.DF_USER_EXISTS, "DisassociateFaces on an unknown UserId: ResourceNotFoundException", "M"),
@@ -162,23 +164,27 @@ CLAUSES: dict[str, Clause] = _clauses(
     (C.DF_SHAPE, "every DisassociateFaces response matches the schema; every FaceId in it was "
      "requested; no FaceId in both lists or twice", "M"),
     (C.DF_TOKEN_REPLAY, "DisassociateFaces: the same token with the same parameters returns the "
-     "same response and has no second effect", "M"),
+     "same response (or ResourceNotFoundException once the user is gone: AMB-DF-REPLAY-GONE) "
+     "and has no second effect", "M"),
     (C.DF_TOKEN_MISMATCH, "DisassociateFaces: the same token with other parameters: "
-     "IdempotentParameterMismatchException and no effect", "M"),
+     "IdempotentParameterMismatchException or the first response again "
+     "(AMB-DF-TOKEN-MISMATCH), and no effect", "M"),
     (C.CU_CREATED, "CreateUser answers {} and the new user shows CREATED (in listings and "
      "answers) until it first holds a face", "M,X,S0"),
     (C.CU_CONFLICT, "CreateUser with an existing UserId: ConflictException, no effect", "M"),
     (C.CU_TOKEN_REPLAY, "CreateUser: the same token with the same parameters is idempotent",
      "M"),
     (C.CU_TOKEN_MISMATCH, "CreateUser: the same token with other parameters: "
-     "IdempotentParameterMismatchException and no effect", "M"),
+     "IdempotentParameterMismatchException or the first response again "
+     "(AMB-CU-TOKEN-MISMATCH), and no effect", "M"),
     (C.DU_NOT_FOUND, "DeleteUser on an unknown UserId: ResourceNotFoundException", "M"),
     (C.DU_RELEASE, "DeleteUser removes the user and releases its faces, which can then join "
      "other users", "M"),
-    (C.DU_TOKEN_REPLAY, "DeleteUser: the same token with the same parameters is idempotent",
-     "M"),
+    (C.DU_TOKEN_REPLAY, "DeleteUser: the same token with the same parameters is idempotent "
+     "(ResourceNotFoundException while the user is gone: AMB-DU-REPLAY-GONE)", "M"),
     (C.DU_TOKEN_MISMATCH, "DeleteUser: the same token with other parameters: "
-     "IdempotentParameterMismatchException and no effect", "M"),
+     "IdempotentParameterMismatchException or the first response again "
+     "(AMB-DU-TOKEN-MISMATCH), and no effect", "M"),
     (C.DEL_OWNED, "DeleteFaces refuses a face that belongs to a user "
      "(UnsuccessfulFaceDeletions, ASSOCIATED_TO_AN_EXISTING_USER)", "M"),
     (C.DEL_FACES, "DeleteFaces deletes unowned faces (DeletedFaces) and they are gone", "M"),

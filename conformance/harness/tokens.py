@@ -121,7 +121,10 @@ class TokenOperations(UserOperations):
         self.cross_tokens.add(record.token)
         request = FacesRequest(record.user_id, [face_id], token=record.token)
         outcome = self.call("DisassociateFaces", request.params(self.collection))
-        if outcome.error == "IdempotentParameterMismatchException":
+        # Shared: refused as a mismatch, or answered with AssociateFaces' first response
+        # (S0.24 read across operations); a DisassociateFaces answer has other members.
+        if outcome.error == MISMATCH or (outcome.ok and checks.same_response(
+                outcome.body or {}, record.response)):
             self.ledger.observe(A.AMB_TOKEN_SCOPE, "shared", f"token {record.token}")
             self.verify_user(record.user_id, C.AF_TOKEN_MISMATCH)
             return
