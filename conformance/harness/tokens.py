@@ -57,7 +57,9 @@ class TokenOperations(UserOperations):
             params["UserId"] = other_user or self.new_user_id("other")
             touched.append(params["UserId"])
         elif change_faces or record.operation == "DisassociateFaces":
-            params["FaceIds"] = [*params["FaceIds"], other_face]
+            # Other faces, not more: a request that ran would then answer about other faces,
+            # so its answer can never pass for the first response (AMB-*-TOKEN-MISMATCH).
+            params["FaceIds"] = [other_face]
         else:
             threshold = float(params.get("UserMatchThreshold", DEFAULT_USER_MATCH_THRESHOLD))
             params["UserMatchThreshold"] = threshold / 2 + 1
@@ -89,7 +91,14 @@ class TokenOperations(UserOperations):
 
         Existence is checked here, not only the faces: CreateUser and DeleteUser answer {}
         whether they acted or replayed, so the answer cannot tell a second effect."""
-        listed = {u.get("UserId") for u in self.list_users(clause=clause)}
+        # Read before a known deviation of the operation re-reads the state into the model
+        # (``Observing.call``): the state was confirmed just before the token's call, so a
+        # user that appeared or went is that call's doing, and the token clause's.
+        self._reading_state = True
+        try:
+            listed = {u.get("UserId") for u in self.list_users(clause=clause)}
+        finally:
+            self._reading_state = False
         for user_id in user_ids:
             exists = user_id in self.model.users
             self.ledger.check(clause, (user_id in listed) == exists,
