@@ -40,7 +40,7 @@ SEED = 1
 NOT_CALLS = frozenset({"retries", "throttled"})
 # A handful of mutants of different clauses, for the default (not ``--full``) self-test part.
 DEFAULT_MUTANTS = ("move-owned-face", "threshold-ignored", "cap-off-by-one",
-                   "token-cached-without-params", "status-never-settles",
+                   "mismatch-wrong-code", "status-never-settles",
                    "faceid-pattern-unchecked")
 
 Progress = Callable[[str], None]

@@ -92,6 +92,13 @@ class A(_Id):
     AMB_CAP_PRECEDENCE = "AMB-CAP-PRECEDENCE"
     AMB_BUSY = "AMB-BUSY"
     AMB_DU_SETTLE = "AMB-DU-SETTLE"
+    AMB_TOKEN_MISMATCH = "AMB-TOKEN-MISMATCH"
+    AMB_DF_TOKEN_MISMATCH = "AMB-DF-TOKEN-MISMATCH"
+    AMB_CU_TOKEN_MISMATCH = "AMB-CU-TOKEN-MISMATCH"
+    AMB_DU_TOKEN_MISMATCH = "AMB-DU-TOKEN-MISMATCH"
+    AMB_REPLAY_GONE = "AMB-REPLAY-GONE"
+    AMB_DF_REPLAY_GONE = "AMB-DF-REPLAY-GONE"
+    AMB_DU_REPLAY_GONE = "AMB-DU-REPLAY-GONE"
 
 
 @dataclass(frozen=True)
@@ -145,9 +152,11 @@ CLAUSES: dict[str, Clause] = _clauses(
      "becomes ACTIVE within the settle timeout (a user that never held a face shows CREATED: "
      "CU-CREATED)", "S0,S1"),
     (C.AF_TOKEN_REPLAY, "the same ClientRequestToken with the same parameters returns the same "
-     "response and has no second effect", "S0,S1"),
+     "response (or ResourceNotFoundException once the user is gone: AMB-REPLAY-GONE) and has "
+     "no second effect", "S0,S1"),
     (C.AF_TOKEN_MISMATCH, "the same token with other parameters: "
-     "IdempotentParameterMismatchException and no effect", "S1,M"),
+     "IdempotentParameterMismatchException or the first response again (AMB-TOKEN-MISMATCH), "
+     "and no effect", "S1,M"),
     (C.AF_TOKEN_AUTO, "with no token the SDK sends a fresh one: two identical calls are two "
      "calls", "S0,S1"),
     (C.DF_USER_EXISTS, "DisassociateFaces on an unknown UserId: ResourceNotFoundException", "M"),
@@ -160,23 +169,27 @@ CLAUSES: dict[str, Clause] = _clauses(
     (C.DF_SHAPE, "every DisassociateFaces response matches the schema; every FaceId in it was "
      "requested; no FaceId in both lists or twice", "M"),
     (C.DF_TOKEN_REPLAY, "DisassociateFaces: the same token with the same parameters returns the "
-     "same response and has no second effect", "M"),
+     "same response (or ResourceNotFoundException once the user is gone: AMB-DF-REPLAY-GONE) "
+     "and has no second effect", "M"),
     (C.DF_TOKEN_MISMATCH, "DisassociateFaces: the same token with other parameters: "
-     "IdempotentParameterMismatchException and no effect", "M"),
+     "IdempotentParameterMismatchException or the first response again "
+     "(AMB-DF-TOKEN-MISMATCH), and no effect", "M"),
     (C.CU_CREATED, "CreateUser answers {} and the new user shows CREATED (in listings and "
      "answers) until it first holds a face", "M,X,S0"),
     (C.CU_CONFLICT, "CreateUser with an existing UserId: ConflictException, no effect", "M"),
     (C.CU_TOKEN_REPLAY, "CreateUser: the same token with the same parameters is idempotent",
      "M"),
     (C.CU_TOKEN_MISMATCH, "CreateUser: the same token with other parameters: "
-     "IdempotentParameterMismatchException and no effect", "M"),
+     "IdempotentParameterMismatchException or the first response again "
+     "(AMB-CU-TOKEN-MISMATCH), and no effect", "M"),
     (C.DU_NOT_FOUND, "DeleteUser on an unknown UserId: ResourceNotFoundException", "M"),
     (C.DU_RELEASE, "DeleteUser removes the user and releases its faces, which can then join "
      "other users", "M"),
-    (C.DU_TOKEN_REPLAY, "DeleteUser: the same token with the same parameters is idempotent",
-     "M"),
+    (C.DU_TOKEN_REPLAY, "DeleteUser: the same token with the same parameters is idempotent "
+     "(ResourceNotFoundException while the user is gone: AMB-DU-REPLAY-GONE)", "M"),
     (C.DU_TOKEN_MISMATCH, "DeleteUser: the same token with other parameters: "
-     "IdempotentParameterMismatchException and no effect", "M"),
+     "IdempotentParameterMismatchException or the first response again "
+     "(AMB-DU-TOKEN-MISMATCH), and no effect", "M"),
     (C.DEL_OWNED, "DeleteFaces refuses a face that belongs to a user "
      "(UnsuccessfulFaceDeletions, ASSOCIATED_TO_AN_EXISTING_USER)", "M"),
     (C.DEL_FACES, "DeleteFaces deletes unowned faces (DeletedFaces) and they are gone", "M"),
@@ -260,6 +273,26 @@ AMBIGUITIES: dict[str, Ambiguity] = {
         # S0.13 vs S0.14.
         Ambiguity(A.AMB_EMPTY_AGAIN, "UserStatus after all faces are disassociated",
                   ("CREATED", "ACTIVE"), C.AF_STATUS),
+        # S0.24/S1.32 "If you use the same token with multiple AssociateFaces requests, the
+        # same response is returned" (M.DF.7, M.CU.4, M.DU.5 likewise) vs M.E6, which lists
+        # IdempotentParameterMismatchException without saying when. Asked per operation.
+        *(Ambiguity(amb, f"the same ClientRequestToken sent to {op} with other parameters",
+                    ("exception", "first-response"), clause)
+          for op, amb, clause in (
+              ("AssociateFaces", A.AMB_TOKEN_MISMATCH, C.AF_TOKEN_MISMATCH),
+              ("DisassociateFaces", A.AMB_DF_TOKEN_MISMATCH, C.DF_TOKEN_MISMATCH),
+              ("CreateUser", A.AMB_CU_TOKEN_MISMATCH, C.CU_TOKEN_MISMATCH),
+              ("DeleteUser", A.AMB_DU_TOKEN_MISMATCH, C.DU_TOKEN_MISMATCH))),
+        # S0.24 (the same response) vs M.DU.3 "If the specified Collection or UserID is
+        # already deleted or not found, a ResourceNotFoundException will be thrown", M.DF.2,
+        # S0.1 "an existing UserID". CreateUser has no such sentence.
+        *(Ambiguity(amb, f"a token of {op} sent again (same or other parameters) while the "
+                    "user its request names does not exist", ("first-response", "not-found"),
+                    clause)
+          for op, amb, clause in (
+              ("AssociateFaces", A.AMB_REPLAY_GONE, C.AF_TOKEN_REPLAY),
+              ("DisassociateFaces", A.AMB_DF_REPLAY_GONE, C.DF_TOKEN_REPLAY),
+              ("DeleteUser", A.AMB_DU_REPLAY_GONE, C.DU_TOKEN_REPLAY))),
         # S0.23, M.DF.7: only the dimension across operations is probed (docs/audit.md).
         Ambiguity(A.AMB_TOKEN_SCOPE, "is a token shared across operations",
                   ("per-operation", "shared"), C.AF_TOKEN_MISMATCH),
@@ -281,3 +314,14 @@ AMBIGUITIES: dict[str, Ambiguity] = {
                   ("listed", "filter-only"), C.LIST_FACES),
     )
 }
+
+
+# The token ambiguities asked once per operation, by operation (the emulator reads its
+# reading per operation through them too).
+TOKEN_MISMATCH: dict[str, A] = {"AssociateFaces": A.AMB_TOKEN_MISMATCH,
+                                "DisassociateFaces": A.AMB_DF_TOKEN_MISMATCH,
+                                "CreateUser": A.AMB_CU_TOKEN_MISMATCH,
+                                "DeleteUser": A.AMB_DU_TOKEN_MISMATCH}
+REPLAY_GONE: dict[str, A] = {"AssociateFaces": A.AMB_REPLAY_GONE,
+                             "DisassociateFaces": A.AMB_DF_REPLAY_GONE,
+                             "DeleteUser": A.AMB_DU_REPLAY_GONE}

@@ -418,6 +418,17 @@ def associate_replay(h: Harness) -> None:
     h.replay(record)
 
 
+@directed(C.AF_TOKEN_REPLAY, "after the user was deleted")
+def associate_replay_gone(h: Harness) -> None:
+    """AMB-REPLAY-GONE: the first response again, or ResourceNotFoundException (M.DF.2's
+    sentence has no AssociateFaces twin, but S0.1 asks for "an existing UserID")."""
+    with h.setup():
+        user_id, _ = _associate_token(h)
+        record = h.model.tokens[-1]
+        h.remove_user(user_id)
+    h.replay(record)
+
+
 @directed(C.AF_TOKEN_MISMATCH, "other FaceIds")
 def associate_mismatch_faces(h: Harness) -> None:
     with h.setup():
@@ -455,6 +466,18 @@ def disassociate_replay(h: Harness) -> None:
     h.replay(record)
 
 
+@directed(C.DF_TOKEN_REPLAY, "after the user was deleted")
+def disassociate_replay_gone(h: Harness) -> None:
+    """AMB-DF-REPLAY-GONE: M.DF.2 "If the User is not present already, then a
+    ResourceNotFound exception is thrown", or the first response again (M.DF.7)."""
+    with h.setup():
+        user_id, face_id = user_with_face(h, "tokens")
+        h.send_disassociate(FacesRequest(user_id, [face_id], token=h.new_token("directed")))
+        record = h.model.tokens[-1]
+        h.remove_user(user_id)
+    h.replay(record)
+
+
 @directed(C.DF_TOKEN_MISMATCH, "other FaceIds")
 def disassociate_mismatch(h: Harness) -> None:
     with h.setup():
@@ -484,6 +507,18 @@ def delete_replay(h: Harness) -> None:
         user_id = new_user(h, "tokens")
         h.remove_user(user_id, h.new_token("directed"))
     h.replay(h.model.tokens[-1])
+
+
+@directed(C.DU_TOKEN_REPLAY, "after a user of that UserId was created again")
+def delete_replay_recreated(h: Harness) -> None:
+    """The user exists again, so ResourceNotFoundException is not an answer (M.DU.3 needs
+    it gone): the first response again, and the new user is kept."""
+    with h.setup():
+        user_id = new_user(h, "tokens")
+        h.remove_user(user_id, h.new_token("directed"))
+        record = h.model.tokens[-1]
+        h.add_user(user_id)
+    h.replay(record)
 
 
 @directed(C.DU_TOKEN_MISMATCH, "another, existing UserId")

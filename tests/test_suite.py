@@ -7,8 +7,8 @@ import dataclasses
 
 import pytest
 
-from conformance.clauses import CLAUSES
-from conformance.emulator.behaviour import Behaviour
+from conformance.clauses import CLAUSES, REPLAY_GONE, TOKEN_MISMATCH
+from conformance.emulator.behaviour import DEFAULT_READINGS, Behaviour
 from conformance.known import KnownDeviation
 from conformance.results import RunResult
 from conformance.runner import run_suite
@@ -53,6 +53,9 @@ def test_the_behaviour_profile_records_the_readings(reference_run: RunResult) ->
     assert set(profile["AMB-STATUS-NOW"]) == {"UPDATING"}
     assert set(profile["AMB-CAP"]) == {"exception"}
     assert set(profile["AMB-FACE-USERID"]) == {"listed"}
+    # The directed token checks ask every operation's token questions in every run.
+    for amb in (*TOKEN_MISMATCH.values(), *REPLAY_GONE.values()):
+        assert set(profile[amb]) == {DEFAULT_READINGS[amb]}, amb
 
 
 @pytest.mark.parametrize(("deviation", "clause"), [
@@ -92,6 +95,18 @@ def test_a_legal_reading_passes_under_spec() -> None:
     result = run_suite(target, profile="dev", seed=5)
     assert result.verdict == "conforms", [f.message for f in result.findings]
     assert set(result.behaviour_profile["AMB-OWNER-ID"]) == {"requested"}
+
+
+def test_the_other_token_readings_pass_and_are_recorded_per_operation() -> None:
+    """N3 and N4 of docs/audit.md: the first response again for a token reused with other
+    parameters (S0.24), ResourceNotFoundException for a token naming a user that is gone
+    (M.DU.3, M.DF.2); each operation's reading is its own ambiguity."""
+    others = {**{amb: "first-response" for amb in TOKEN_MISMATCH.values()},
+              **{amb: "not-found" for amb in REPLAY_GONE.values()}}
+    result = run_suite(embedded(readings=others), profile="dev", seed=4)
+    assert result.verdict == "conforms", [f.message for f in result.findings]
+    for amb, reading in others.items():
+        assert set(result.behaviour_profile[amb]) == {reading}, amb
 
 
 def test_throttling_is_absorbed_and_counted_not_reported_as_a_finding() -> None:

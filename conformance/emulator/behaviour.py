@@ -42,6 +42,13 @@ DEFAULT_READINGS: Mapping[str, str] = MappingProxyType({
     "AMB-CAP-PRECEDENCE": "specific-first",
     "AMB-BUSY": "user",
     "AMB-DU-SETTLE": "immediate",
+    "AMB-TOKEN-MISMATCH": "exception",
+    "AMB-DF-TOKEN-MISMATCH": "exception",
+    "AMB-CU-TOKEN-MISMATCH": "exception",
+    "AMB-DU-TOKEN-MISMATCH": "exception",
+    "AMB-REPLAY-GONE": "first-response",
+    "AMB-DF-REPLAY-GONE": "first-response",
+    "AMB-DU-REPLAY-GONE": "first-response",
 })
 
 # Seeded deviations, each breaking one clause in a way emulator authors really do.
@@ -80,8 +87,6 @@ DEVIATIONS: Mapping[str, str] = MappingProxyType({
     "echo-duplicate-face": "a FaceId repeated in the request is listed twice in AssociatedFaces",
     "status-never-settles": "UserStatus stays UPDATING forever after a change",
     "new-user-active": "a new user lists as ACTIVE instead of CREATED",
-    "token-cached-without-params": "a token's cached response is replayed even when the "
-    "parameters differ",
     "token-replayed-against-today": "a replayed token re-executes the request against the "
     "current state instead of returning the first response",
     "dedupe-without-token": "identical AssociateFaces or DisassociateFaces requests are "
@@ -111,8 +116,8 @@ DEVIATIONS: Mapping[str, str] = MappingProxyType({
     "the new request instead of answering IdempotentParameterMismatchException",
     "cu-mismatch-ignored": "CreateUser with a reused token and another UserId creates that user "
     "instead of answering IdempotentParameterMismatchException",
-    "du-replay-not-found": "replaying DeleteUser with the same token answers "
-    "ResourceNotFoundException",
+    "du-replay-executes": "replaying DeleteUser with the same token deletes the user again, "
+    "so a user created again with that UserId since is deleted",
     "du-mismatch-ignored": "DeleteUser with a reused token and another UserId deletes that user "
     "instead of answering IdempotentParameterMismatchException",
     "delete-unowned-kept": "DeleteFaces reports unowned faces as deleted but keeps them",

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from conformance.clauses import REPLAY_GONE, TOKEN_MISMATCH
 from conformance.emulator.behaviour import Behaviour
 from conformance.emulator.errors import (
     ConflictException,
@@ -77,9 +78,13 @@ class Idempotency:
             key = (scope, token)
             seen = collection.tokens.get(key)
             if seen is not None:
+                self._check_user_first(collection, operation, request)
                 same = seen.operation == operation and seen.params == params
-                if same or self._deviates("token-cached-without-params"):
+                if same:
                     return self._replay(operation, seen, run)
+                if (seen.operation == operation and
+                        self.behaviour.reading(TOKEN_MISMATCH[operation]) == "first-response"):
+                    return seen.replay()  # S0.24: "the same response is returned"
                 if self._deviates("mismatch-wrong-code"):
                     raise ConflictException(f"ClientRequestToken {token} was used with other "
                                             "parameters")
@@ -111,10 +116,20 @@ class Idempotency:
             return run()
         if operation == "CreateUser" and self._deviates("cu-replay-conflict"):
             raise ConflictException("a user with this UserId already exists")
-        if operation == "DeleteUser" and self._deviates("du-replay-not-found"):
-            raise ResourceNotFoundException(f"The user id: {seen.params['UserId']} does not "
-                                            f"exist in collection {seen.params['CollectionId']}")
+        if operation == "DeleteUser" and self._deviates("du-replay-executes"):
+            return run()
         return seen.replay()
+
+    def _check_user_first(self, collection: Collection, operation: str,
+                          request: Request) -> None:
+        """AMB-*-REPLAY-GONE "not-found": the user the request names is looked up before its
+        token (M.DU.3, M.DF.2), so a known token naming a user that is gone is refused."""
+        gone = REPLAY_GONE.get(operation)
+        user_id = request.get("UserId")
+        if (gone is not None and self.behaviour.reading(gone) == "not-found"
+                and user_id not in collection.users):
+            raise ResourceNotFoundException(f"The user id: {user_id} does not exist in "
+                                            f"collection {collection.collection_id}")
 
     def _deviates(self, name: str) -> bool:
         return self.behaviour.deviates(name)

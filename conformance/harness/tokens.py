@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conformance import checks
 from conformance.checks import FacesRequest
-from conformance.clauses import A, C
+from conformance.clauses import REPLAY_GONE, TOKEN_MISMATCH, A, C
 from conformance.harness.base import ids
 from conformance.harness.users import UserOperations
 from conformance.model import TokenRecord
@@ -17,23 +17,39 @@ MISMATCH_CLAUSES = {"AssociateFaces": C.AF_TOKEN_MISMATCH,
                     "CreateUser": C.CU_TOKEN_MISMATCH, "DeleteUser": C.DU_TOKEN_MISMATCH}
 
 
+NOT_FOUND = "ResourceNotFoundException"
+MISMATCH = "IdempotentParameterMismatchException"
+
+
 class TokenOperations(UserOperations):
     def replay(self, record: TokenRecord) -> None:
-        """Same token, same parameters: the first response again, and no second effect."""
+        """Same token, same parameters: the first response again, and no second effect.
+
+        If the user the request names is gone, ResourceNotFoundException is a legal
+        answer too (AMB-*-REPLAY-GONE): M.DU.3, M.DF.2 against S0.24."""
         clause = REPLAY_CLAUSES[record.operation]
         self.confirm_state([record.user_id])
         outcome = self.call(record.operation,
                             {**record.params, "ClientRequestToken": record.token})
-        self.ledger.check(clause, outcome.ok and checks.same_response(outcome.body or {},
-                                                                      record.response),
+        first = outcome.ok and checks.same_response(outcome.body or {}, record.response)
+        gone = self._gone(record.operation, record.user_id)
+        not_found = gone is not None and outcome.error == NOT_FOUND
+        self.ledger.check(clause, first or not_found,
                           f"replaying {record.operation} with token {record.token} answered "
                           f"{outcome.error or outcome.body}, the first time it answered "
-                          f"{record.response}")
-        self.verify_user(record.user_id, clause)
+                          f"{record.response}" + (f" (or {NOT_FOUND}: user "
+                                                  f"{record.user_id!r} is gone)" if gone else ""))
+        if gone is not None:
+            self.ledger.observe(gone, "not-found" if not_found else "first-response",
+                                f"{record.operation} token {record.token} replayed after user "
+                                f"{record.user_id!r} was deleted")
+        self.verify_users([record.user_id], clause)
 
     def reuse_token(self, record: TokenRecord, *, change_faces: bool, other_face: str,
                     other_user: str | None = None) -> None:
-        """Same token, other parameters: IdempotentParameterMismatchException, no effect."""
+        """Same token, other parameters: IdempotentParameterMismatchException or the first
+        response again (AMB-*-TOKEN-MISMATCH), or ResourceNotFoundException if the user the
+        request names does not exist (AMB-*-REPLAY-GONE); no effect whichever."""
         clause = MISMATCH_CLAUSES[record.operation]
         params = dict(record.params)
         touched = [record.user_id]
@@ -41,23 +57,60 @@ class TokenOperations(UserOperations):
             params["UserId"] = other_user or self.new_user_id("other")
             touched.append(params["UserId"])
         elif change_faces or record.operation == "DisassociateFaces":
-            params["FaceIds"] = [*params["FaceIds"], other_face]
+            # Other faces, not more: a request that ran would then answer about other faces,
+            # so its answer can never pass for the first response (AMB-*-TOKEN-MISMATCH).
+            params["FaceIds"] = [other_face]
         else:
             threshold = float(params.get("UserMatchThreshold", DEFAULT_USER_MATCH_THRESHOLD))
             params["UserMatchThreshold"] = threshold / 2 + 1
         self.confirm_state(touched)
         outcome = self.call(record.operation, {**params, "ClientRequestToken": record.token})
         knock_ons = self.ledger.knock_ons[clause]
-        checks.check_refused(self.ledger, clause, outcome,
-                             ("IdempotentParameterMismatchException",),
-                             f"{record.operation} reusing token {record.token} with other "
-                             f"parameters")
+        first = outcome.ok and checks.same_response(outcome.body or {}, record.response)
+        gone = self._gone(record.operation, params["UserId"])
+        not_found = gone is not None and outcome.error == NOT_FOUND
+        what = f"{record.operation} reusing token {record.token} with other parameters"
+        self.ledger.check(clause, first or not_found or outcome.error == MISMATCH,
+                          f"{what}: expected {MISMATCH} or the first response "
+                          f"{record.response} again"
+                          + (f" (or {NOT_FOUND}: no user {params['UserId']!r})" if gone else "")
+                          + f", got {outcome.error or outcome.body}")
+        if not_found and gone is not None:
+            self.ledger.observe(gone, "not-found", what)
+        elif first or outcome.error == MISMATCH:
+            self.ledger.observe(TOKEN_MISMATCH[record.operation],
+                                "first-response" if first else "exception", what)
         if self.ledger.knock_ons[clause] > knock_ons and record in self.model.tokens:
             # A known deviation took the token over: what it replays now is that
             # deviation's doing, not a second one.
             self.model.tokens.remove(record)
-        for user_id in touched:
-            self.verify_user(user_id, clause)
+        self.verify_users(touched, clause)
+
+    def verify_users(self, user_ids: list[str], clause: C) -> None:
+        """No effect on these users: each exists or not as modelled, and holds its faces.
+
+        Existence is checked here, not only the faces: CreateUser and DeleteUser answer {}
+        whether they acted or replayed, so the answer cannot tell a second effect."""
+        # Read before a known deviation of the operation re-reads the state into the model
+        # (``Observing.call``): the state was confirmed just before the token's call, so a
+        # user that appeared or went is that call's doing, and the token clause's.
+        self._reading_state = True
+        try:
+            listed = {u.get("UserId") for u in self.list_users(clause=clause)}
+        finally:
+            self._reading_state = False
+        for user_id in user_ids:
+            exists = user_id in self.model.users
+            self.ledger.check(clause, (user_id in listed) == exists,
+                              f"user {user_id!r} must {'' if exists else 'not '}exist, but "
+                              f"ListUsers {'does not show' if exists else 'shows'} it")
+            if exists:
+                self.verify_user(user_id, clause)
+
+    def _gone(self, operation: str, user_id: str) -> A | None:
+        """The REPLAY-GONE ambiguity of ``operation`` if the user its request names does not
+        exist (CreateUser has none: a replay that creates the user again is a second effect)."""
+        return REPLAY_GONE.get(operation) if user_id not in self.model.users else None
 
     def cross_operation_records(self) -> list[TokenRecord]:
         """AssociateFaces tokens never yet sent with DisassociateFaces, for a user that exists.
@@ -77,7 +130,10 @@ class TokenOperations(UserOperations):
         self.cross_tokens.add(record.token)
         request = FacesRequest(record.user_id, [face_id], token=record.token)
         outcome = self.call("DisassociateFaces", request.params(self.collection))
-        if outcome.error == "IdempotentParameterMismatchException":
+        # Shared: refused as a mismatch, or answered with AssociateFaces' first response
+        # (S0.24 read across operations); a DisassociateFaces answer has other members.
+        if outcome.error == MISMATCH or (outcome.ok and checks.same_response(
+                outcome.body or {}, record.response)):
             self.ledger.observe(A.AMB_TOKEN_SCOPE, "shared", f"token {record.token}")
             self.verify_user(record.user_id, C.AF_TOKEN_MISMATCH)
             return

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+
+from conformance.clauses import REPLAY_GONE, TOKEN_MISMATCH
 
 from .conftest import COLLECTION, Rig, RigFactory, aws_error, strip
 
@@ -86,3 +90,64 @@ def test_token_scope(make_rig: RigFactory, reading: str, mismatch: bool) -> None
     else:
         rig.client.delete_user(CollectionId=COLLECTION, UserId="u", ClientRequestToken="same")
         assert rig.users() == []
+
+
+@pytest.mark.parametrize("operation", ["AssociateFaces", "DisassociateFaces", "CreateUser",
+                                       "DeleteUser"])
+def test_token_mismatch_first_response(make_rig: RigFactory, operation: str) -> None:
+    """AMB-*-TOKEN-MISMATCH "first-response" (S0.24): the first answer again, no effect; the
+    other operations keep answering IdempotentParameterMismatchException."""
+    amb = TOKEN_MISMATCH[operation]
+    rig = make_rig(readings={amb: "first-response"})
+    rig.collection()
+    a, b = rig.faces(2)
+    rig.user("u")
+    rig.user("v")
+    rig.associate("u", [a])
+    tok = {"ClientRequestToken": "tok"}
+    calls: dict[str, tuple[Any, Any]] = {
+        "AssociateFaces": (lambda: rig.associate("u", [b], **tok),
+                           lambda: rig.associate("u", [b, a], **tok)),
+        "DisassociateFaces": (lambda: rig.disassociate("u", [a], **tok),
+                              lambda: rig.disassociate("u", [a, b], **tok)),
+        "CreateUser": (lambda: strip(rig.client.create_user(
+            CollectionId=COLLECTION, UserId="w", **tok)), lambda: strip(
+            rig.client.create_user(CollectionId=COLLECTION, UserId="x", **tok))),
+        "DeleteUser": (lambda: strip(rig.client.delete_user(
+            CollectionId=COLLECTION, UserId="v", **tok)), lambda: strip(
+            rig.client.delete_user(CollectionId=COLLECTION, UserId="u", **tok))),
+    }
+    firsts = {op: first_call() for op, (first_call, _) in calls.items()}
+    owners, users = rig.owners(), rig.users()
+    for op, (_, other_call) in calls.items():
+        if op == operation:
+            assert other_call() == firsts[op]
+        else:
+            with aws_error("IdempotentParameterMismatchException"):
+                other_call()
+    assert (rig.owners(), rig.users()) == (owners, users)
+
+
+@pytest.mark.parametrize("operation", ["AssociateFaces", "DisassociateFaces", "DeleteUser"])
+def test_replay_gone_not_found(make_rig: RigFactory, operation: str) -> None:
+    """AMB-*-REPLAY-GONE "not-found" (M.DU.3, M.DF.2): a known token naming a user that is
+    gone is refused ResourceNotFoundException; once the user exists again, the first answer."""
+    rig = make_rig(readings={REPLAY_GONE[operation]: "not-found"})
+    rig.collection()
+    face = rig.face()
+    rig.user("u")
+    rig.associate("u", [face])
+    request = {"CollectionId": COLLECTION, "UserId": "u", "ClientRequestToken": "tok"}
+    send = {"AssociateFaces": lambda: rig.client.associate_faces(FaceIds=[face], **request),
+            "DisassociateFaces": lambda: rig.client.disassociate_faces(FaceIds=[face],
+                                                                       **request),
+            "DeleteUser": lambda: rig.client.delete_user(**request)}[operation]
+    first = strip(send())
+    if operation != "DeleteUser":
+        rig.client.delete_user(CollectionId=COLLECTION, UserId="u")
+    with aws_error("ResourceNotFoundException"):
+        send()
+    assert rig.users() == []
+    rig.user("u")
+    assert strip(send()) == first
+    assert rig.users() == ["u"] and rig.owners() == {face: None}
