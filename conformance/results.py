@@ -56,7 +56,7 @@ class ClauseResult:
 
 
 # Entries of RunResult.calls that count the client's retries, not calls of the suite.
-CALL_COUNTERS = frozenset({"retries", "throttled"})
+CALL_COUNTERS = frozenset({"retries", "throttled", "uncertain"})
 
 # Kinds of SuiteErrorRecord that tell, but did not stop the run from judging what it judged.
 NOTICE_KINDS = frozenset({"cleanup", "skipped"})

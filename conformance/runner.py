@@ -38,7 +38,7 @@ from conformance.errors import (
     TargetUnsupported,
 )
 from conformance.harness import Harness, RunContext
-from conformance.harness.observe import SetupDeviated
+from conformance.harness.observe import OutcomeUnknown, SetupDeviated
 from conformance.kinds import connect
 from conformance.ledger import Ledger
 from conformance.machine import machine_for
@@ -171,6 +171,8 @@ def _preflight(driver: Driver) -> None:
 # How often a directed check is started again after a deviation under another clause
 # stopped it (that deviation is then a finding of its own, and known from then on).
 _RETRIES = 3
+# How often it is started again after a request of unknown outcome (a connection failed).
+_UNKNOWN_RETRIES = 8
 
 
 class _Phases:
@@ -206,7 +208,8 @@ class _Phases:
     def run_directed(self, check: DirectedCheck) -> str:
         """One directed check, in a collection of its own: its outcome for the clause."""
         ledger = self.ctx.ledger
-        for _ in range(_RETRIES):
+        blocked = unknown = 0
+        while blocked < _RETRIES:
             harness = Harness(self.ctx)
             ledger.case = (check.clause, check.case)
             knock_ons = sum(ledger.knock_ons.values())
@@ -225,6 +228,12 @@ class _Phases:
                 if self.first_failure_only:
                     return f"blocked by {failure.clause}"
                 blocker = failure.clause
+                blocked += 1
+            except OutcomeUnknown as lost:
+                # Not the target's fault, nor a finding: the same check from a fresh set-up.
+                unknown += 1
+                if unknown > _UNKNOWN_RETRIES:
+                    return f"not checked: {lost}, {unknown} times"
             except SetupDeviated as deviated:
                 return f"blocked by {', '.join(deviated.clauses)}"
             except OperationMissing as missing:

@@ -31,11 +31,24 @@ class SetupDeviated(Exception):
         self.clauses = clauses
 
 
+class OutcomeUnknown(Exception):
+    """A request that changes state may have taken effect zero, one or several times (the
+    client sent it again after a connection failed): nothing can be judged on it. The
+    driver drops what it was doing; the harness re-reads the state before its next call."""
+
+    def __init__(self, operation: str) -> None:
+        super().__init__(f"the outcome of {operation} is unknown: a connection failed and "
+                         "the client sent it again")
+        self.operation = operation
+
+
 class Observing(HarnessBase):
     _reading_state = False
     adoptions = 0  # how often the target's state, read back, differed from the model
     # Known deviations of operations this harness used since, whose effect it re-read.
     doubted_by: frozenset[str] = frozenset()
+    # Set by a request of unknown outcome: the next re-read is the transport's, no deviation.
+    _unknown_since_read = False
 
     def call(self, operation: str, params: dict[str, Any], *, raw_client: bool = False,
              note: dict[str, Any] | None = None) -> Outcome:
@@ -48,6 +61,8 @@ class Observing(HarnessBase):
         if self.ledger.state_in_doubt and not self._reading_state:
             self.adopt_target_state()
         outcome = super().call(operation, params, raw_client=raw_client, note=note)
+        if outcome.uncertain:
+            self._after_unknown(outcome, note)
         prefix = _CHANGES.get(operation)
         if prefix and not self._reading_state:
             doubted = {c for c in self.ledger.known if c.startswith(prefix)}
@@ -55,6 +70,18 @@ class Observing(HarnessBase):
                 self.doubted_by = self.doubted_by | doubted  # rebinds: per instance
                 self.ledger.state_in_doubt = True
         return outcome
+
+    def _after_unknown(self, outcome: Outcome, note: dict[str, Any] | None) -> None:
+        """Re-read the state before the next call, and judge this answer only when one
+        attempt's answer is all it claims: one face indexed, which exists whatever the
+        earlier attempts did (a face they indexed is adopted as the same person's)."""
+        self.ledger.state_in_doubt = True
+        self._unknown_since_read = True
+        if outcome.operation == "IndexFaces" and note and "person" in note:
+            self.unknown_images[str(outcome.params.get("ExternalImageId"))] = note["person"]
+            if outcome.ok and len((outcome.body or {}).get("FaceRecords") or []) == 1:
+                return
+        raise OutcomeUnknown(outcome.operation)
 
     def adopt_target_state(self) -> None:
         """Read the users and faces back, unjudged, and make them the model's.
@@ -72,7 +99,12 @@ class Observing(HarnessBase):
         if users is None or faces is None:
             return  # the listings themselves fail: the model stays as it is
         owners = {str(f.get("FaceId")): f.get("UserId") or None for f in faces}
-        if self.model.adopt({str(u.get("UserId")) for u in users}, owners):
+        for face in faces:
+            person = self.unknown_images.get(str(face.get("ExternalImageId")))
+            if person is not None:
+                self.model.persons.setdefault(str(face.get("FaceId")), person)
+        unknown, self._unknown_since_read = self._unknown_since_read, False
+        if self.model.adopt({str(u.get("UserId")) for u in users}, owners) and not unknown:
             self.adoptions += 1
 
     def _read_all(self, operation: str, key: str) -> list[dict[str, Any]] | None:

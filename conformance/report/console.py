@@ -15,7 +15,14 @@ from conformance.errors import (
     EXIT_TARGET,
     EXIT_TRANSPORT,
 )
-from conformance.results import NOTICE_KINDS, UNJUDGED, ClauseResult, FindingRecord, RunResult
+from conformance.results import (
+    CALL_COUNTERS,
+    NOTICE_KINDS,
+    UNJUDGED,
+    ClauseResult,
+    FindingRecord,
+    RunResult,
+)
 
 WIDTH = 100
 # The one phrase every writer shows for such a clause, so a search finds them all.
@@ -224,7 +231,7 @@ def summary_lines(result: RunResult) -> list[str]:
 
 
 def _calls_text(calls: dict[str, int]) -> str:
-    extra = {k: v for k, v in calls.items() if k in ("retries", "throttled")}
+    extra = {k: v for k, v in calls.items() if k in CALL_COUNTERS}
     sent = sum(v for k, v in calls.items() if k not in extra)
     text = _plural(sent, "call")
     if extra.get("retries"):
@@ -232,4 +239,7 @@ def _calls_text(calls: dict[str, int]) -> str:
         text += f", {extra.get('throttled', 0)} throttled)"
     elif extra.get("throttled"):
         text += f" ({extra['throttled']} throttled)"
+    if extra.get("uncertain"):
+        text += (f"; {_plural(extra['uncertain'], 'outcome')} unknown after a connection "
+                 "failed, not judged, state re-read")
     return text
