@@ -25,6 +25,7 @@ from botocore.exceptions import (
 )
 
 from conformance.errors import (
+    INTERRUPTED,
     BudgetExhausted,
     SafetyViolation,
     SuiteError,
@@ -120,6 +121,8 @@ class Driver:
     def call(self, operation: str, params: dict[str, Any], *, raw_client: bool = False,
              note: dict[str, Any] | None = None) -> Outcome:
         self._guard(operation, params)
+        if INTERRUPTED.is_set() and operation != "DeleteCollection":
+            raise KeyboardInterrupt
         with self._lock:
             # Deleting what the run created is never refused for budget: it is the promise.
             if (self.call_budget is not None and operation != "DeleteCollection"
@@ -298,6 +301,8 @@ def poll(predicate: Any, timeout: float, *, first_delay: float = 0.02,
     deadline = time.monotonic() + timeout
     delay = first_delay
     while True:
+        if INTERRUPTED.is_set():
+            raise KeyboardInterrupt
         if predicate():
             return True
         if time.monotonic() >= deadline:
