@@ -296,39 +296,45 @@ class _Phases:
         restarts = 0
         with with_reporter(lambda _: None), _shrinking_bounded(profile.shrink_seconds):
             while True:
-                uncertain = ctx.driver.calls["uncertain"]
                 try:
-                    run_state_machine_as_test(factory, settings=hypothesis_settings)
-                    break
-                except Failure as failure:
-                    failures.append(failure)
-                    break
-                except BaseExceptionGroup as group:
-                    unexpected = [e for e in group.exceptions if not isinstance(e, Failure)]
-                    if unexpected:
-                        raise unexpected[0] from None
-                    failures += [e for e in group.exceptions if isinstance(e, Failure)]
+                    failures += _run_machine(factory, hypothesis_settings)
                     break
                 except FlakyStrategyDefinition:
-                    # A request of unknown outcome left the target in another state than the
-                    # same steps did before, so the same choices now draw from other lists,
-                    # which Hypothesis cannot replay. Not the target's fault, nor the suite's:
-                    # the rest of the test cases go on from a fresh start.
+                    # The same steps left the target in another state than before (a request
+                    # of unknown outcome, a race), so the same choices now draw from other
+                    # lists, which Hypothesis cannot replay. Not a finding, nor a bug of the
+                    # suite: the test cases left go on from a fresh start.
                     left = profile.examples - self.examples
-                    if (ctx.driver.calls["uncertain"] == uncertain
-                            or restarts >= _EXPLORATION_RESTARTS or left <= 0):
+                    if left <= 0:
+                        break
+                    if restarts >= _EXPLORATION_RESTARTS:
                         raise
                     restarts += 1
                     factory._hypothesis_internal_use_seed = seed + restarts
                     hypothesis_settings = settings(hypothesis_settings, max_examples=left)
                     self.progress(f"exploring: starting again after test case {self.examples}:"
-                                  " a request of unknown outcome made the steps unrepeatable")
+                                  " the same steps left the target in another state")
         if restarts:
             self.errors.append(SuiteErrorRecord(
-                "restarted", f"exploration started again {restarts} times: requests of "
-                "unknown outcome (connection failures) made earlier steps unrepeatable"))
+                "restarted", f"exploration started again {restarts} times: the same steps "
+                "left the target in another state (requests of unknown outcome, races), "
+                "which Hypothesis cannot replay"))
         for found in failures:
             self.record(found, "explored")
+
+
+def _run_machine(factory: type[Any], machine_settings: settings) -> list[Failure]:
+    """The findings of one exploration; any other error is raised (a group's first one)."""
+    try:
+        run_state_machine_as_test(factory, settings=machine_settings)
+    except Failure as failure:
+        return [failure]
+    except BaseExceptionGroup as group:
+        unexpected = [e for e in group.exceptions if not isinstance(e, Failure)]
+        if unexpected:
+            raise unexpected[0] from None
+        return [e for e in group.exceptions if isinstance(e, Failure)]
+    return []
 
 
 @contextlib.contextmanager
