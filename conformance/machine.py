@@ -45,7 +45,6 @@ def _drops_unknown_outcomes(step: Step) -> Step:
     return cast(Step, tolerant)
 
 
-
 class ConformanceMachine(RuleBasedStateMachine):
     ctx: RunContext  # bound by ``machine_for``
 
