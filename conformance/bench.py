@@ -34,10 +34,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conformance.results import CALL_COUNTERS
 from conformance.targets import Target, Transport
 
 SEED = 1
-NOT_CALLS = frozenset({"retries", "throttled"})
 # A handful of mutants of different clauses, for the default (not ``--full``) self-test part.
 DEFAULT_MUTANTS = ("move-owned-face", "threshold-ignored", "cap-off-by-one",
                    "mismatch-wrong-code", "status-never-settles",
@@ -238,7 +238,7 @@ def run_suite_once(transport: Transport, profile: str, seed: int,
     if result.verdict != "conforms":
         raise RuntimeError(f"the bench's suite run did not conform: {result.verdict} "
                            f"{[e.message for e in result.errors][:1]}")
-    mix = {op: n for op, n in result.calls.items() if op not in NOT_CALLS}
+    mix = {op: n for op, n in result.calls.items() if op not in CALL_COUNTERS}
     return SuiteRun(transport, round(seconds, 3), sum(mix.values()),
                     int(counts["invariants"]) - result.examples, result.examples, mix,
                     int(counts["settle_polls"]), round(counts["in_client"], 3), round(cpu, 3))
@@ -384,7 +384,7 @@ def run_ci(workers: int, seed: int = 0) -> dict[str, Any]:
     result = run_suite(embedded("in-process"), profile="ci", seed=seed,
                        **{"workers": workers})  # type: ignore[arg-type]
     return {"workers": workers, "seconds": round(time.perf_counter() - start, 1),
-            "calls": sum(n for op, n in result.calls.items() if op not in NOT_CALLS),
+            "calls": sum(n for op, n in result.calls.items() if op not in CALL_COUNTERS),
             "verdict": result.verdict}
 
 

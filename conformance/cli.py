@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from conformance import cli_tools
 from conformance.cli_tools import check_writable_dir, check_writable_file
-from conformance.errors import ConfigError, SuiteError
+from conformance.errors import EXIT_INTERRUPTED, INTERRUPTED, ConfigError, SuiteError
 
 if TYPE_CHECKING:
     pass
@@ -314,6 +314,7 @@ def _bench_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore
 
 
 def _interrupt(signum: int, frame: object) -> None:
+    INTERRUPTED.set()
     raise KeyboardInterrupt
 
 
@@ -322,6 +323,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # CI systems cancel a job with SIGTERM: stop the way Ctrl-C does, so the run still
     # deletes what it created and writes what it learned.
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         if args.command == "run":
             return _run(args)
@@ -349,7 +351,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error.exit_code
     except KeyboardInterrupt:
         print("conformance: interrupted", file=sys.stderr)
-        return 130
+        _exit_at_once_if_signalled(EXIT_INTERRUPTED)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # output piped into head and the like
         sys.stderr.close()
         return 0
@@ -403,9 +406,20 @@ def _run(args: argparse.Namespace) -> int:
         raise ConfigError(f"the reports could not be written: {error}") from None
     written = [*paths.values(), *(p for p in copies.values() if p is not None)]
     print(f"reports: {', '.join(str(p) for p in written)} (newest run also in {latest})")
-    if any(e.kind == "interrupted" for e in result.errors):
-        return 130
-    return exit_code(result)
+    code = exit_code(result)
+    if code == EXIT_INTERRUPTED:
+        _exit_at_once_if_signalled(code)
+    return code
+
+
+def _exit_at_once_if_signalled(code: int) -> None:
+    """After a signal, end now: the reports are written and the collections deleted, and
+    tearing down the interpreter (Hypothesis's and botocore's objects) takes seconds on a
+    loaded machine, which the user waiting on Ctrl-C must not."""
+    if INTERRUPTED.is_set():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 

@@ -8,6 +8,7 @@ sent, and turns transport trouble into suite errors, never into findings.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -18,13 +19,13 @@ from typing import Any
 from botocore import xform_name
 from botocore.exceptions import (
     ClientError,
-    ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
-    ReadTimeoutError,
+    HTTPClientError,
 )
 
 from conformance.errors import (
+    INTERRUPTED,
     BudgetExhausted,
     SafetyViolation,
     SuiteError,
@@ -33,6 +34,7 @@ from conformance.errors import (
     TransportError,
 )
 from conformance.marker import marker_tags
+from conformance.results import CALL_COUNTERS
 
 # Error codes and HTTP statuses with which servers say "I do not have this operation".
 UNSUPPORTED_CODES = frozenset({
@@ -40,6 +42,9 @@ UNSUPPORTED_CODES = frozenset({
     "UnsupportedOperation", "InvalidOperation",
 })
 UNSUPPORTED_STATUSES = frozenset({404, 405, 501})
+# Operations that change nothing: sent again after a reset, their answer is still judged.
+READ_ONLY = frozenset({"ListFaces", "ListUsers", "ListCollections", "DescribeCollection",
+                       "SearchUsers", "SearchFaces", "ListTagsForResource"})
 THROTTLING_CODES = frozenset({"ThrottlingException", "ProvisionedThroughputExceededException"})
 
 
@@ -68,6 +73,9 @@ class Outcome:
     error: str | None  # the AWS error code, for a refusal
     message: str
     http_status: int
+    # The client sent the request again after a connection failed mid-request: it may have
+    # taken effect zero, one or several times, so the answer cannot be judged.
+    uncertain: bool = False
 
     @property
     def ok(self) -> bool:
@@ -106,12 +114,15 @@ class Driver:
         self._raw = threading.local()
         for client in (checked_client, raw_client):
             client.meta.events.register("after-call.rekognition", self._keep_raw_body)
+            client.meta.events.register("needs-retry.rekognition", self._note_retry)
 
     # --- the door ----------------------------------------------------------------------
 
     def call(self, operation: str, params: dict[str, Any], *, raw_client: bool = False,
              note: dict[str, Any] | None = None) -> Outcome:
         self._guard(operation, params)
+        if INTERRUPTED.is_set() and operation != "DeleteCollection":
+            raise KeyboardInterrupt
         with self._lock:
             # Deleting what the run created is never refused for budget: it is the promise.
             if (self.call_budget is not None and operation != "DeleteCollection"
@@ -121,6 +132,7 @@ class Driver:
             self.calls[operation] += 1
         client = self._clients[raw_client]
         self._raw.body = None
+        self._raw.uncertain = False
         try:
             parsed = getattr(client, xform_name(operation))(**params)
             outcome = Outcome(operation, params, self._body(parsed), None, "", 200)
@@ -129,8 +141,12 @@ class Driver:
             outcome = self._refusal(operation, params, exc)
         except (EndpointConnectionError, ConnectTimeoutError) as exc:
             raise RunAborted(TargetUnreachable(f"cannot reach the target: {exc}")) from None
-        except (ReadTimeoutError, ConnectionClosedError) as exc:
+        except HTTPClientError as exc:  # a reset, a read timeout, after every retry
             raise RunAborted(TransportError(f"{operation}: the connection failed: {exc}")) from None
+        if self._raw.uncertain and operation not in READ_ONLY:
+            outcome = dataclasses.replace(outcome, uncertain=True)
+            with self._lock:
+                self.calls["uncertain"] += 1
         with self._lock:
             self.log.append(CallLogEntry(operation, _describe_params(params, note),
                                          _describe_outcome(outcome), raw_client, note or {}))
@@ -147,6 +163,8 @@ class Driver:
         # The marker `conformance cleanup` requires, with the prefix, before it deletes.
         outcome = self.call("CreateCollection", {"CollectionId": collection_id,
                                                  "Tags": marker_tags(self.resource_prefix)})
+        if outcome.uncertain and outcome.error == "ResourceAlreadyExistsException":
+            return  # an attempt the client could not see the answer of created it
         if not outcome.ok:
             with self._lock:
                 self.created_collections.remove(collection_id)
@@ -173,7 +191,7 @@ class Driver:
 
     def calls_made(self) -> int:
         """Calls the suite made; the client's retries of them are counted apart."""
-        return sum(n for op, n in self.calls.items() if op not in ("retries", "throttled"))
+        return sum(n for op, n in self.calls.items() if op not in CALL_COUNTERS)
 
     def start_test_case(self) -> None:
         """Forget the calls of earlier test cases: only the current one can become a finding."""
@@ -198,6 +216,16 @@ class Driver:
         if operation == "DeleteCollection" and collection not in self.created_collections:
             raise RunAborted(SafetyViolation(
                 f"refusing to delete {collection!r}: this run did not create it"))
+
+    def _note_retry(self, caught_exception: BaseException | None = None, **_: Any) -> None:
+        """Called by botocore after each attempt, before it decides to retry.
+
+        A connection that failed after the request was sent (a reset, a read timeout)
+        leaves unknown whether the server acted on it; one that never opened does not.
+        """
+        if caught_exception is not None and not isinstance(
+                caught_exception, EndpointConnectionError | ConnectTimeoutError):
+            self._raw.uncertain = True
 
     def _keep_raw_body(self, http_response: Any = None, **_: Any) -> None:
         if http_response is not None:
@@ -256,9 +284,11 @@ def _describe_params(params: dict[str, Any], note: dict[str, Any] | None) -> dic
 
 
 def _describe_outcome(outcome: Outcome) -> dict[str, Any]:
-    if outcome.ok:
-        return {"body": outcome.body}
-    return {"error": outcome.error, "message": outcome.message}
+    described: dict[str, Any] = ({"body": outcome.body} if outcome.ok else
+                                 {"error": outcome.error, "message": outcome.message})
+    if outcome.uncertain:
+        described["uncertain"] = True
+    return described
 
 
 def poll(predicate: Any, timeout: float, *, first_delay: float = 0.02,
@@ -271,6 +301,8 @@ def poll(predicate: Any, timeout: float, *, first_delay: float = 0.02,
     deadline = time.monotonic() + timeout
     delay = first_delay
     while True:
+        if INTERRUPTED.is_set():
+            raise KeyboardInterrupt
         if predicate():
             return True
         if time.monotonic() >= deadline:

@@ -9,6 +9,7 @@ an exit code and prints one line, never a traceback.
 
 from __future__ import annotations
 
+import threading
 from typing import Any, ClassVar
 
 from conformance.clauses import CLAUSES
@@ -20,6 +21,11 @@ EXIT_TARGET = 3  # the target could not be (wholly) judged
 EXIT_TRANSPORT = 4  # no finding, but the transport failed (timeouts, resets, not JSON)
 EXIT_STALE_DEVIATION = 5  # no finding, but a known deviation no longer shows
 EXIT_INTERRUPTED = 130
+
+# Set by the CLI's signal handler (SIGINT, SIGTERM). The KeyboardInterrupt it raises can be
+# lost where Python cannot pass it on (a gc callback of Hypothesis's prints it and goes
+# on): the driver raises it again at each call, so a run stops at its next call.
+INTERRUPTED = threading.Event()
 
 
 class Failure(AssertionError):

@@ -71,17 +71,18 @@ class ClauseResult:
 
 
 # Entries of RunResult.calls that count the client's retries, not calls of the suite.
-CALL_COUNTERS = frozenset({"retries", "throttled"})
+CALL_COUNTERS = frozenset({"retries", "throttled", "uncertain"})
 
 # Kinds of SuiteErrorRecord that tell, but did not stop the run from judging what it judged.
-NOTICE_KINDS = frozenset({"cleanup", "skipped"})
+NOTICE_KINDS = frozenset({"cleanup", "skipped", "restarted"})
 
 
 @dataclass(frozen=True)
 class SuiteErrorRecord:
     """An error of the suite or of the transport: says nothing about conformance."""
 
-    # "transport", "budget", "suite", "interrupted", "cleanup", "skipped" (a phase left out)
+    # "transport", "budget", "suite", "interrupted", "cleanup", "skipped" (a phase left out),
+    # "restarted" (exploration began again after a request of unknown outcome)
     kind: str
     message: str
     detail: str = ""  # a traceback, for an internal error of the suite

@@ -22,6 +22,7 @@ from typing import Any
 import botocore
 import hypothesis
 from hypothesis import HealthCheck, Phase, Verbosity, settings
+from hypothesis.errors import FlakyStrategyDefinition
 from hypothesis.internal.conjecture import engine
 from hypothesis.reporting import with_reporter
 from hypothesis.stateful import run_state_machine_as_test
@@ -31,6 +32,7 @@ from conformance.clauses import CLAUSES
 from conformance.directed import DIRECTED, DirectedCheck, cases_of
 from conformance.driver import Driver, OperationMissing, RunAborted
 from conformance.errors import (
+    INTERRUPTED,
     Failure,
     SafetyViolation,
     SuiteError,
@@ -38,7 +40,7 @@ from conformance.errors import (
     TargetUnsupported,
 )
 from conformance.harness import Harness, RunContext
-from conformance.harness.observe import SetupDeviated
+from conformance.harness.observe import OutcomeUnknown, SetupDeviated
 from conformance.kinds import connect
 from conformance.ledger import Ledger
 from conformance.machine import machine_for
@@ -82,6 +84,7 @@ def run_suite(target: Target, *, profile: str = "dev", seed: int | None = None,
     ``targets_file`` is named in the replay commands of the findings.
     """
     chosen = PROFILES[profile]
+    INTERRUPTED.clear()
     seed = seed if seed is not None else random.randrange(2**32)
     started = dt.datetime.now(dt.UTC)
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{target.name}-{seed}"
@@ -114,16 +117,18 @@ def run_suite(target: Target, *, profile: str = "dev", seed: int | None = None,
                 raise _explained(aborted.error, connection.clients, driver) from None
             errors.append(SuiteErrorRecord(_error_kind(aborted), str(aborted.error)))
         except KeyboardInterrupt:
-            errors.append(SuiteErrorRecord("interrupted", "the run was interrupted; the "
-                                           "report holds what it learned until then"))
+            errors.append(_INTERRUPTED)
         except Exception as exc:  # a bug of the suite: reported as such, never as a finding
             if not answered:
                 raise
-            errors.append(_suite_error(exc))
+            # Hypothesis may turn an interrupt into an error of its own (FlakyStrategyDefinition).
+            errors.append(_INTERRUPTED if INTERRUPTED.is_set() else _suite_error(exc))
         finally:
             if driver is not None:
                 errors += [SuiteErrorRecord("cleanup", e)
                            for e in driver.cleanup_errors + driver.cleanup()]
+    if INTERRUPTED.is_set() and _INTERRUPTED not in errors:
+        errors.append(_INTERRUPTED)  # its KeyboardInterrupt was swallowed, by a gc callback say
     findings = verdicts.unique(phases.findings if phases else [])
     errors += phases.errors if phases else []
     stopped = next((e.message for e in errors if e.kind not in NOTICE_KINDS), "")
@@ -146,6 +151,10 @@ def run_suite(target: Target, *, profile: str = "dev", seed: int | None = None,
         knock_ons=dict(sorted(ledger.knock_ons.items())),
         missing_operations=dict(sorted(driver.missing.items())) if driver else {},
         service_model=model_drift.installed_summary())
+
+
+_INTERRUPTED = SuiteErrorRecord("interrupted", "the run was interrupted; the report holds "
+                                "what it learned until then")
 
 
 def _explained(error: SuiteError, clients: Clients, driver: Driver | None) -> SuiteError:
@@ -172,6 +181,10 @@ def _preflight(driver: Driver) -> None:
 # How often a directed check is started again after a deviation under another clause
 # stopped it (that deviation is then a finding of its own, and known from then on).
 _RETRIES = 3
+# How often it is started again after a request of unknown outcome (a connection failed).
+_UNKNOWN_RETRIES = 8
+# How often exploration starts again when such a request made its steps unrepeatable.
+_EXPLORATION_RESTARTS = 10
 
 
 class _Phases:
@@ -207,7 +220,8 @@ class _Phases:
     def run_directed(self, check: DirectedCheck) -> str:
         """One directed check, in a collection of its own: its outcome for the clause."""
         ledger = self.ctx.ledger
-        for _ in range(_RETRIES):
+        blocked = unknown = 0
+        while blocked < _RETRIES:
             harness = Harness(self.ctx)
             ledger.case = (check.clause, check.case)
             knock_ons = sum(ledger.knock_ons.values())
@@ -226,6 +240,12 @@ class _Phases:
                 if self.first_failure_only:
                     return f"blocked by {failure.clause}"
                 blocker = failure.clause
+                blocked += 1
+            except OutcomeUnknown as lost:
+                # Not the target's fault, nor a finding: the same check from a fresh set-up.
+                unknown += 1
+                if unknown > _UNKNOWN_RETRIES:
+                    return f"not checked: {lost}, {unknown} times"
             except SetupDeviated as deviated:
                 return f"blocked by {', '.join(deviated.clauses)}"
             except OperationMissing as missing:
@@ -274,18 +294,48 @@ class _Phases:
             ([] if self.first_failure_only else [Phase.shrink]),
         )
         failures: list[Failure] = []
+        restarts = 0
         with with_reporter(lambda _: None), _shrinking_bounded(profile.shrink_seconds):
-            try:
-                run_state_machine_as_test(factory, settings=hypothesis_settings)
-            except Failure as failure:
-                failures.append(failure)
-            except BaseExceptionGroup as group:
-                unexpected = [e for e in group.exceptions if not isinstance(e, Failure)]
-                if unexpected:
-                    raise unexpected[0] from None
-                failures += [e for e in group.exceptions if isinstance(e, Failure)]
+            while True:
+                try:
+                    failures += _run_machine(factory, hypothesis_settings)
+                    break
+                except FlakyStrategyDefinition:
+                    # The same steps left the target in another state than before (a request
+                    # of unknown outcome, a race), so the same choices now draw from other
+                    # lists, which Hypothesis cannot replay. Not a finding, nor a bug of the
+                    # suite: the test cases left go on from a fresh start.
+                    left = profile.examples - self.examples
+                    if left <= 0:
+                        break
+                    if restarts >= _EXPLORATION_RESTARTS:
+                        raise
+                    restarts += 1
+                    factory._hypothesis_internal_use_seed = seed + restarts
+                    hypothesis_settings = settings(hypothesis_settings, max_examples=left)
+                    self.progress(f"exploring: starting again after test case {self.examples}:"
+                                  " the same steps left the target in another state")
+        if restarts:
+            self.errors.append(SuiteErrorRecord(
+                "restarted", f"exploration started again {restarts} times: the same steps "
+                "left the target in another state (requests of unknown outcome, races), "
+                "which Hypothesis cannot replay"))
         for found in failures:
             self.record(found, "explored")
+
+
+def _run_machine(factory: type[Any], machine_settings: settings) -> list[Failure]:
+    """The findings of one exploration; any other error is raised (a group's first one)."""
+    try:
+        run_state_machine_as_test(factory, settings=machine_settings)
+    except Failure as failure:
+        return [failure]
+    except BaseExceptionGroup as group:
+        unexpected = [e for e in group.exceptions if not isinstance(e, Failure)]
+        if unexpected:
+            raise unexpected[0] from None
+        return [e for e in group.exceptions if isinstance(e, Failure)]
+    return []
 
 
 @contextlib.contextmanager

@@ -36,7 +36,7 @@ from conformance.mutants import (
     MultiMutant,
     Mutant,
 )
-from conformance.results import NOTICE_KINDS, RunResult
+from conformance.results import CALL_COUNTERS, NOTICE_KINDS, RunResult
 from conformance.targets import DEFAULT_SETTLE_TIMEOUT, Target
 
 Expected = Literal["fail", "pass", "report all"]
@@ -51,7 +51,6 @@ DEFAULT_REPORT_DIR = Path("reports") / "selftest"
 README_START = "<!-- selftest:start -->"
 README_END = "<!-- selftest:end -->"
 # Counters in RunResult.calls that are not requests the suite chose to send.
-_NOT_CALLS = frozenset({"retries", "throttled"})
 
 
 @dataclass(frozen=True)
@@ -363,7 +362,7 @@ def _run_entry(entry: Entry, profile: str, seed: int) -> EntryResult:
                        f"{type(exc).__name__}: {exc}")
     score = score_multi(entry, result) if isinstance(entry, MultiMutant) else None
     record = _record(entry, seed, _classify(result, entry, score), time.monotonic() - clock,
-                     sum(n for op, n in result.calls.items() if op not in _NOT_CALLS),
+                     sum(n for op, n in result.calls.items() if op not in CALL_COUNTERS),
                      list(dict.fromkeys(f.clause for f in result.findings)), _detail(result),
                      next((e.detail for e in result.errors if e.detail), ""), score)
     if score is None:

@@ -38,8 +38,12 @@ def assert_one_line_error(proc: subprocess.CompletedProcess[str], code: int, *wo
 @pytest.fixture()
 def served() -> Iterator[str]:
     """``conformance serve`` in its own process; yields its URL."""
-    proc = subprocess.Popen([*CLI, "serve"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    yield from _serve()
+
+
+def _serve(*options: str) -> Iterator[str]:
+    proc = subprocess.Popen([*CLI, "serve", *options], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -162,26 +166,54 @@ def test_aws_without_photos_or_credentials_exits_2(tmp_path: Path) -> None:
                           "credentials")
 
 
+@pytest.fixture()
+def served_mutant() -> Iterator[str]:
+    """``conformance serve`` with a deviation that exploration finds, so a run shrinks."""
+    from tests.interrupting import EXPLORED_DEVIATION
+
+    yield from _serve("--deviation", EXPLORED_DEVIATION)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("phase", "kind", "signum"), [
+    ("directed", "embedded", signal.SIGINT), ("directed", "endpoint", signal.SIGTERM),
+    ("exploring", "embedded", signal.SIGTERM), ("exploring", "endpoint", signal.SIGINT),
+    ("shrinking", "embedded", signal.SIGINT), ("shrinking", "endpoint", signal.SIGTERM),
+])
 def test_an_interrupted_run_cleans_up_and_still_writes_its_report(
-        tmp_path: Path, served: str) -> None:
-    proc = subprocess.Popen([*CLI, "run", "--endpoint-url", served, "--profile", "nightly",
-                             "--seed", "1"], cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    assert proc.stderr is not None
-    for line in proc.stderr:  # wait until it is well into the run
-        if "test case 10" in line:
-            break
-    # SIGTERM, as a CI system cancels a job (SIGINT may be ignored by a background job).
-    proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=TIMEOUT)
-    assert proc.returncode == 130, out + err
-    assert "Traceback" not in out + err
-    assert "interrupted" in out
-    assert collections_on(served) == []
-    (run_dir,) = run_dirs(tmp_path / "reports")
-    result = json.loads((run_dir / "result.json").read_text())
-    assert any(e["kind"] == "interrupted" for e in result["errors"])
-    assert any(c["checks"] > 0 for c in result["clauses"])  # what it learned is kept
+        tmp_path: Path, request: pytest.FixtureRequest, phase: str, kind: str,
+        signum: int) -> None:
+    """SIGINT (Ctrl-C) or SIGTERM (a CI system cancelling a job; each phase meets both
+    across the target kinds), at each phase: the run stops, deletes what it created, writes
+    what it learned, and says 130 as it exits 130. The stop latency is printed, not
+    asserted: scripts/interrupt_latency.py measures it."""
+    from tests.interrupting import EXPLORED_DEVIATION, interrupt_at
+
+    if kind == "endpoint":
+        url = request.getfixturevalue("served_mutant" if phase == "shrinking" else "served")
+        where = ["--endpoint-url", url]
+    else:
+        (tmp_path / "targets.toml").write_text(
+            "[targets.mutant]\nkind = 'embedded'\n[targets.mutant.emulator]\n"
+            f"deviations = ['{EXPLORED_DEVIATION}']\n")
+        where = (["--targets", str(tmp_path / "targets.toml"), "--target", "mutant"]
+                 if phase == "shrinking" else [])
+    stop = interrupt_at([*where, "--profile", "ci", "--seed", "1"], phase,
+                        tmp_path / "reports", signum=signum, wait=TIMEOUT, timeout=20)
+    print(f"{phase} {kind} {signal.Signals(signum).name}: stopped in {stop.latency} s, "
+          f"exit {stop.exit_code}, {stop.examples} examples")
+    assert stop.seen, stop.console
+    assert stop.exit_code == 130, stop.console
+    assert "(exit 130)" in stop.console
+    assert "Traceback" not in stop.console and "Exception ignored" not in stop.console
+    assert stop.result is not None, stop.console
+    assert any(e["kind"] == "interrupted" for e in stop.result["errors"])
+    assert not [e for e in stop.result["errors"] if e["kind"] in ("cleanup", "suite")]
+    assert any(c["checks"] > 0 for c in stop.result["clauses"])
+    if phase != "directed":
+        assert stop.examples >= 10  # the progress line named test case 10
+    if kind == "endpoint":
+        assert collections_on(where[1]) == []
 
 
 def test_diff_of_a_run_with_itself_reports_no_change(tmp_path: Path) -> None:

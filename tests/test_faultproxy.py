@@ -143,3 +143,88 @@ def test_the_proxy_command_refuses_a_bad_rate_in_one_line() -> None:
     assert exited.value.code == 2
     assert main(["proxy", "--to", "http://127.0.0.1:1", "--throttle", "0.6",
                  "--error", "0.6"]) == 2
+
+
+# ------------------------------------------------- the suite through the proxy: no false alarm
+
+
+def through_proxy_harness(proxy: FaultProxy) -> Any:
+    from conformance.driver import Driver
+    from conformance.harness import Harness, RunContext
+    from conformance.images import synthetic_faces
+    from conformance.ledger import Ledger
+    from conformance.targets import Target, make_clients
+
+    clients = make_clients(Target(name="t", kind="endpoint", endpoint_url=proxy.url))
+    driver = Driver(clients.checked, clients.raw, resource_prefix="cfs-test-")
+    return Harness(RunContext(driver, Ledger(), synthetic_faces(3), settle_timeout=2.0,
+                              resource_prefix="cfs-test-"))
+
+
+def test_an_index_faces_sent_twice_after_a_reset_is_adopted_not_reported(
+        server: EmulatorServer) -> None:
+    """The reset comes after the server indexed the face; botocore sends the request again
+    and a second face is indexed. The suite must not blame the target for the extra face."""
+    with FaultProxy(server.url, FaultRates()) as proxy:
+        h = through_proxy_harness(proxy)
+        h.add_user("u0")
+        proxy.rates = FaultRates(reset_after=1.0)
+        proxy.max_faults = 1
+        face_id = h.index_face(2)
+        assert proxy.counts["reset-after"] == 1
+        (entry,) = [e for e in h.ctx.driver.log if e.operation == "IndexFaces"]
+        assert entry.outcome.get("uncertain") is True
+        assert h.ctx.driver.calls["uncertain"] == 1
+        h.check_state(None)  # re-reads first, then judges the listings: no Failure
+        assert len(h.model.faces) == 2 and face_id in h.model.faces
+        assert {f.person for f in h.model.faces.values()} == {2}
+        assert h.model.unowned_faces() == list(h.model.faces)
+        h.close()
+    assert collections(server) == []
+
+
+def test_a_lost_answer_to_a_change_is_not_judged_and_the_state_is_read_back(
+        server: EmulatorServer) -> None:
+    from conformance.checks import FacesRequest
+    from conformance.harness.observe import OutcomeUnknown
+
+    with FaultProxy(server.url, FaultRates()) as proxy:
+        h = through_proxy_harness(proxy)
+        h.add_user("u0")
+        face_id = h.index_face(0)
+        proxy.rates = FaultRates(reset_after=1.0)
+        proxy.max_faults = 1
+        # Sent again with the same token, a conforming server answers as before; a server
+        # that refused the second copy would be blamed for nothing: neither is judged.
+        with pytest.raises(OutcomeUnknown, match="AssociateFaces"):
+            h.send_associate(FacesRequest("u0", [face_id], 0.0))
+        h.check_state(None)
+        assert h.model.users["u0"].faces == {face_id}
+        assert h.ctx.ledger.failures_raised == 0
+        h.close()
+
+
+@pytest.mark.slow
+def test_a_dev_run_through_the_fault_proxy_reports_no_finding(
+        server: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The issue's rates: 10% throttling, 5% HTTP 500, 1% resets before, 1% after. Faults
+    may end the run as a transport error (exit 4), never as a finding."""
+    from botocore.retries.standard import ExponentialBackoff
+
+    from conformance.report.console import exit_code
+    from conformance.runner import run_suite
+    from conformance.targets import Target
+
+    # Waiting out the client's back-off (half a second a retry, about 900 retries) is all the
+    # run would otherwise do; what is tested is what the retries do, not how long they wait.
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0.01)
+    rates = FaultRates(throttle=0.1, error=0.05, reset_before=0.01, reset_after=0.01)
+    with FaultProxy(server.url, rates, seed=5) as proxy:
+        result = run_suite(Target(name="endpoint", kind="endpoint", endpoint_url=proxy.url),
+                           profile="dev", seed=0)
+        print(f"fault proxy: {proxy.summary()}; calls {result.calls}; "
+              f"{result.duration_seconds} s; errors {[e.message for e in result.errors]}")
+        assert proxy.counts["reset-after"] and proxy.counts["reset-before"]
+    assert [f.message for f in result.findings] == []
+    assert exit_code(result) in (0, 4)
+    assert collections(server) == []

@@ -333,6 +333,18 @@ def test_console_error(errored: RunResult) -> None:
     assert sum(1 for line in lines if "exhausted" in line) > 2  # printed in full above
 
 
+def test_console_interrupted_says_the_exit_code_the_process_ends_with(
+        failing: RunResult) -> None:
+    interrupted = SuiteErrorRecord("interrupted", "the run was interrupted")
+    stopped = dataclasses.replace(failing, errors=[interrupted], calls={
+        **failing.calls, "uncertain": 3})
+    lines = summary_lines(stopped)
+    assert exit_code(stopped) == 130
+    assert lines[-1] == ("verdict: INTERRUPTED, 1 clause failed until then: the report holds "
+                         "what the run learned until then (exit 130)")
+    assert "3 outcomes unknown after a connection failed" in " ".join(" ".join(lines).split())
+
+
 def test_console_deviations(deviations: RunResult) -> None:
     lines = summary_lines(deviations)
     assert lines[-1] == ("verdict: CONFORMS, but 1 known deviation passes now: "

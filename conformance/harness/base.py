@@ -54,6 +54,9 @@ class HarnessBase:
         # AssociateFaces tokens already sent with DisassociateFaces (AMB-TOKEN-SCOPE).
         self.cross_tokens: set[str] = set()
         self.closed = False
+        # ExternalImageId -> person, of the IndexFaces requests of unknown outcome: a face
+        # they may have indexed unseen is the same person's.
+        self.unknown_images: dict[str, int] = {}
         self._failures_before = ctx.ledger.failures_raised
 
     @property

@@ -31,11 +31,24 @@ class SetupDeviated(Exception):
         self.clauses = clauses
 
 
+class OutcomeUnknown(Exception):
+    """A request that changes state may have taken effect zero, one or several times (the
+    client sent it again after a connection failed): nothing can be judged on it. The
+    driver drops what it was doing; the harness re-reads the state before its next call."""
+
+    def __init__(self, operation: str) -> None:
+        super().__init__(f"the outcome of {operation} is unknown: a connection failed and "
+                         "the client sent it again")
+        self.operation = operation
+
+
 class Observing(HarnessBase):
     _reading_state = False
     adoptions = 0  # how often the target's state, read back, differed from the model
     # Known deviations of operations this harness used since, whose effect it re-read.
     doubted_by: frozenset[str] = frozenset()
+    # Set by a request of unknown outcome: the next re-read is the transport's, no deviation.
+    _unknown_since_read = False
 
     def __init__(self, ctx: RunContext) -> None:
         super().__init__(ctx)
@@ -57,6 +70,8 @@ class Observing(HarnessBase):
         if not self._reading_state:
             self._touched |= self._users_named(params)
         outcome = super().call(operation, params, raw_client=raw_client, note=note)
+        if outcome.uncertain:
+            self._after_unknown(outcome, note)
         prefix = _CHANGES.get(operation)
         if prefix and not self._reading_state:
             doubted = {c for c in self.ledger.known if c.startswith(prefix)}
@@ -64,6 +79,18 @@ class Observing(HarnessBase):
                 self.doubted_by = self.doubted_by | doubted  # rebinds: per instance
                 self.ledger.state_in_doubt = True
         return outcome
+
+    def _after_unknown(self, outcome: Outcome, note: dict[str, Any] | None) -> None:
+        """Re-read the state before the next call, and judge this answer only when one
+        attempt's answer is all it claims: one face indexed, which exists whatever the
+        earlier attempts did (a face they indexed is adopted as the same person's)."""
+        self.ledger.state_in_doubt = True
+        self._unknown_since_read = True
+        if outcome.operation == "IndexFaces" and note and "person" in note:
+            self.unknown_images[str(outcome.params.get("ExternalImageId"))] = note["person"]
+            if outcome.ok and len((outcome.body or {}).get("FaceRecords") or []) == 1:
+                return
+        raise OutcomeUnknown(outcome.operation)
 
     def adopt_target_state(self) -> None:
         """Read the users and faces back, unjudged, and make them the model's.
@@ -85,7 +112,12 @@ class Observing(HarnessBase):
                                                                   {"UserId": u}) or [])
         finally:
             self._reading_state = False
-        if self.model.adopt(user_ids, owners):
+        for face in faces:
+            person = self.unknown_images.get(str(face.get("ExternalImageId")))
+            if person is not None:
+                self.model.persons.setdefault(str(face.get("FaceId")), person)
+        unknown, self._unknown_since_read = self._unknown_since_read, False
+        if self.model.adopt(user_ids, owners) and not unknown:
             self.adoptions += 1
         self._explain_touched_users()
 

@@ -11,11 +11,13 @@ import textwrap
 from conformance.errors import (
     EXIT_CONFORMS,
     EXIT_FAILURES,
+    EXIT_INTERRUPTED,
     EXIT_STALE_DEVIATION,
     EXIT_TARGET,
     EXIT_TRANSPORT,
 )
 from conformance.results import (
+    CALL_COUNTERS,
     NOTICE_KINDS,
     UNJUDGED,
     ClauseResult,
@@ -70,8 +72,12 @@ def exit_code(result: RunResult) -> int:
     5  no clause failed, but a known deviation no longer shows: remove it from the
        target's expected_failures. The list only shrinks, so a CI gate stops here until
        someone updates it; it is not 1 because the target is no worse than before.
-    Failures (1) come first, then 3, 4 and 5 in that order.
+    130 the run was interrupted (SIGINT, SIGTERM): it cleaned up and reported what it
+       learned until then, findings included, but a gate must not read it as complete.
+    Interrupted (130) comes first, then failures (1), then 3, 4 and 5 in that order.
     """
+    if any(e.kind == "interrupted" for e in result.errors):
+        return EXIT_INTERRUPTED
     counts = result.counts()
     if counts["failed"]:
         return EXIT_FAILURES
@@ -120,6 +126,9 @@ def verdict_text(result: RunResult, max_message: int | None = None) -> str:
     if n := len(stale_deviations(result)):
         stale = (f"{_plural(n, 'known deviation')} "
                  + (STALE_HINT if n == 1 else STALE_HINT.replace("passes", "pass", 1)))
+    if code == EXIT_INTERRUPTED:
+        found = f", {_plural(c['failed'], 'clause')} failed until then" if c["failed"] else ""
+        return f"INTERRUPTED{found}: the report holds what the run learned until then"
     if code == EXIT_STALE_DEVIATION:
         return f"CONFORMS, but {stale}"
     if code == EXIT_CONFORMS:
@@ -249,7 +258,7 @@ def summary_lines(result: RunResult) -> list[str]:
 
 
 def _calls_text(calls: dict[str, int]) -> str:
-    extra = {k: v for k, v in calls.items() if k in ("retries", "throttled")}
+    extra = {k: v for k, v in calls.items() if k in CALL_COUNTERS}
     sent = sum(v for k, v in calls.items() if k not in extra)
     text = _plural(sent, "call")
     if extra.get("retries"):
@@ -257,4 +266,7 @@ def _calls_text(calls: dict[str, int]) -> str:
         text += f", {extra.get('throttled', 0)} throttled)"
     elif extra.get("throttled"):
         text += f" ({extra['throttled']} throttled)"
+    if extra.get("uncertain"):
+        text += (f"; {_plural(extra['uncertain'], 'outcome')} unknown after a connection "
+                 "failed, not judged, state re-read")
     return text

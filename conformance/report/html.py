@@ -73,7 +73,7 @@ _STATUS_WORDS = {"passed": "passed", "failed": "failed", "not-checked": "not che
                  "blocked": "blocked", "partly-checked": "partly checked",
                  "expected-failure": "expected failure", "unexpected-pass": "unexpected pass"}
 _VERDICT_WORDS = {0: "CONFORMS", 1: "DOES NOT CONFORM", 3: "INCOMPLETE OR ERROR",
-                  4: "TRANSPORT ERROR", 5: "CONFORMS"}
+                  4: "TRANSPORT ERROR", 5: "CONFORMS", 130: "INTERRUPTED"}
 
 
 def _e(text: object) -> str:
