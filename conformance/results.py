@@ -42,6 +42,9 @@ class FindingRecord:
     # The message with run-specific ids replaced: with clause and case, the finding's
     # identity, the same in two runs of one target (``conformance diff`` matches on it).
     identity: str = ""
+    # The exploration batch that found it (None: a directed check): a merged run keeps
+    # the first explored finding of a clause in batch order, as one process would.
+    batch: int | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,10 @@ class SuiteErrorRecord:
     detail: str = ""  # a traceback, for an internal error of the suite
 
 
+INTERRUPTED = SuiteErrorRecord("interrupted", "the run was interrupted; the report holds what "
+                               "it learned until then")
+
+
 @dataclass(frozen=True)
 class RunResult:
     run_id: str
@@ -96,6 +103,10 @@ class RunResult:
     knock_ons: dict[str, int] = field(default_factory=dict)
     # operation -> how the target said it does not implement it
     missing_operations: dict[str, str] = field(default_factory=dict)
+    # A shard's record (``conformance run --shard I/N``): "index", "count", the exploration
+    # "batches" it ran and the target's "expected_failures", what ``conformance merge``
+    # needs to join the shards. Empty for a whole run.
+    shard: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
