@@ -79,6 +79,22 @@ def shard_record(shard: Shard, mine: Sequence[Batch],
 # --------------------------------------------------------------------------- workers
 
 
+def explore_in_workers(target: Target, job: Job, directed: RunResult, todo: Sequence[Batch],
+                       workers: int, progress: Progress) -> RunResult:
+    """``todo`` run in worker processes after the directed checks (their record:
+    ``directed``), each batch knowing what they found; one record of all."""
+    from conformance.runner import CASES
+
+    budget = (None if target.call_budget is None
+              else max(1, (target.call_budget - directed.calls_sent()) // len(todo)))
+    parts, errors = run_batches(
+        dataclasses.replace(target, call_budget=budget),
+        dataclasses.replace(job, directed=False,
+                            known=frozenset(f.clause for f in directed.findings)),
+        todo, workers, progress)
+    return verdicts.merge([directed, *parts], CASES, target.expected_failures, errors)
+
+
 def run_batches(target: Target, job: Job, todo: Sequence[Batch], workers: int,
                 progress: Progress) -> tuple[list[RunResult], list[SuiteErrorRecord]]:
     """Run each batch of ``todo`` in a worker process (``workers`` at once), each on a

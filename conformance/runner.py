@@ -98,15 +98,8 @@ def run_suite(target: Target, *, profile: str = "dev", seed: int | None = None,
         result = dataclasses.replace(result, errors=[*result.errors,
                                                      skipped(result.missing_operations)])
     elif workers > 1 and batches and _explores_on(result, first_failure_only):
-        used = result.calls_sent()
-        budget = (None if target.call_budget is None
-                  else max(1, (target.call_budget - used) // len(batches)))
-        later, errors = parallel.run_batches(
-            dataclasses.replace(target, call_budget=budget),
-            dataclasses.replace(job, directed=False, known=frozenset(
-                f.clause for f in result.findings)), batches, workers, progress)
         result = dataclasses.replace(
-            verdicts.merge([result, *later], CASES, target.expected_failures, errors),
+            parallel.explore_in_workers(target, job, result, batches, workers, progress),
             duration_seconds=round(time.monotonic() - clock, 2))
     if shard is not None:
         result = dataclasses.replace(result, shard=parallel.shard_record(
