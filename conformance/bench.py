@@ -7,8 +7,8 @@ Run on demand; it prints figures and never passes or fails. Four parts:
 (b) right beside each suite run, in the same process, a bare boto3 loop making the same
     mix of calls (the operation proportions of that run's ``result.calls``) against the
     same kind of server: the ratio suite/bare is measured in one run;
-(c) the ``ci`` profile's wall time with 1 and 2 workers, when ``run_suite`` takes
-    ``workers`` (skipped with ``--quick``);
+(c) the ``ci`` profile's wall time with 1 and 2 workers (``run_suite(workers=N)``),
+    seed 0 (skipped with ``--quick``);
 (d) from the self-test: the median and worst seconds, and calls, until a mutant is
     caught (first failure, no shrinking), each mutant in its own process.
 
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import inspect
 import itertools
 import json
 import os
@@ -371,20 +370,13 @@ def run_bare_once(transport: Transport, mix: dict[str, int], calls: int) -> Bare
 # --------------------------------------------------------------------------- (c) ci workers
 
 
-def workers_supported() -> bool:
-    from conformance.runner import run_suite
-
-    return "workers" in inspect.signature(run_suite).parameters
-
-
 def run_ci(workers: int, seed: int = 0) -> dict[str, Any]:
     from conformance.runner import run_suite
 
     start = time.perf_counter()
-    result = run_suite(embedded("in-process"), profile="ci", seed=seed,
-                       **{"workers": workers})  # type: ignore[arg-type]
+    result = run_suite(embedded("in-process"), profile="ci", seed=seed, workers=workers)
     return {"workers": workers, "seconds": round(time.perf_counter() - start, 1),
-            "calls": sum(n for op, n in result.calls.items() if op not in CALL_COUNTERS),
+            "calls": result.calls_sent(), "examples": result.examples,
             "verdict": result.verdict}
 
 
@@ -466,8 +458,6 @@ def run_bench(*, repeat: int = 3, seed: int = SEED, examples: int | None = None,
             result.suite[transport], result.bare[transport] = best_suite, best_bare
     if quick:
         result.ci = {"status": "skipped (--quick)"}
-    elif not workers_supported():
-        result.ci = {"status": "not available: run_suite has no workers option yet"}
     else:
         progress("ci profile with 1 and 2 workers")
         result.ci = {"status": "measured", "runs": [run_ci(w) for w in (1, 2)]}
@@ -506,7 +496,7 @@ def table_lines(result: BenchResult) -> list[str]:
     lines += ["", "(c) ci profile wall time by workers"]
     if result.ci.get("status") == "measured":
         lines += [f"  {r['workers']} worker(s): {r['seconds']} s, {r['calls']} calls, "
-                  f"{r['verdict']}" for r in result.ci["runs"]]
+                  f"{r['examples']} test cases, {r['verdict']}" for r in result.ci["runs"]]
     else:
         lines.append(f"  {result.ci.get('status')}")
     lines += ["", "(d) self-test: until a mutant is caught (profile ci, first failure, no "

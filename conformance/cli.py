@@ -38,6 +38,11 @@ exit codes:
        target's expected_failures (1, 3 and 4 take precedence)
   130  interrupted (the run still cleans up and writes its reports)"""
 
+MERGE_EXIT_CODES = """\
+exit codes:
+  0, 1, 3, 4, 5  as conformance run, for the merged record
+  2    a file cannot be read, or the records are not every shard of one run"""
+
 SELFTEST_EXIT_CODES = """\
 exit codes:
   0    every mutant was caught under its clause, every legal variant passed, and every
@@ -131,6 +136,15 @@ def _positive(text: str) -> int:
     return value
 
 
+def _shard(text: str) -> object:
+    from conformance.parallel import parse_shard
+
+    try:
+        return parse_shard(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with its usage errors on one line (it prints the usage block first)."""
 
@@ -178,6 +192,22 @@ def _parser() -> argparse.ArgumentParser:
                      help="stop after N API calls (overrides the target's call_budget)")
     run.add_argument("--yes", action="store_true",
                      help="live AWS: go on after the cost estimate without asking")
+    run.add_argument("--workers", type=_positive, default=1, metavar="N",
+                     help="explore in N processes once the directed checks are done, each on "
+                          "collections of its own (an embedded target: an emulator of its own "
+                          "each); one record (default: 1)")
+    run.add_argument("--shard", type=_shard, metavar="I/N",
+                     help="run only shard I of N: every directed check, and exploration "
+                          "batches I, I+N, ...; join the records with conformance merge")
+
+    merge = commands.add_parser(
+        "merge", help="join the records of every shard of one run (run --shard I/N) into one "
+                      "record and its reports", epilog=MERGE_EXIT_CODES, formatter_class=raw)
+    merge.add_argument("records", nargs="+", type=Path, metavar="RESULT_JSON",
+                       help="each shard's result.json")
+    merge.add_argument("--report-dir", type=Path, default=Path("reports") / "merged",
+                       metavar="DIR", help="where the merged result.json, junit.xml, report.md "
+                                           "and report.html go (default: ./reports/merged)")
 
     serve = commands.add_parser("serve", help="run the reference emulator standalone",
                                 epilog=SERVE_EXIT_CODES, formatter_class=raw)
@@ -327,6 +357,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args)
+        if args.command == "merge":
+            return _merge(args)
         if args.command == "serve":
             return _serve(args)
         if args.command == "proxy":
@@ -396,7 +428,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"... {line}", file=sys.stderr, flush=True)
 
     result = run_suite(target, profile=args.profile, seed=seed, progress=progress,
-                       targets_file=args.targets)
+                       targets_file=args.targets, workers=args.workers, shard=args.shard)
     for line in summary_lines(result):
         print(line)
     try:
@@ -421,6 +453,23 @@ def _exit_at_once_if_signalled(code: int) -> None:
         sys.stderr.flush()
         os._exit(code)
 
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from conformance.parallel import merge_shards
+    from conformance.report import exit_code, load, summary_lines, write_reports
+
+    check_writable_dir(args.report_dir, "--report-dir")
+    try:
+        records = [(str(path), load(path)) for path in args.records]
+    except (OSError, ValueError) as error:
+        raise ConfigError(str(error)) from None
+    result = merge_shards(records)
+    for line in summary_lines(result):
+        print(line)
+    paths = write_reports(result, args.report_dir)
+    print(f"reports: {', '.join(str(p) for p in paths.values())}")
+    return exit_code(result)
 
 
 def _serve(args: argparse.Namespace) -> int:

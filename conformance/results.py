@@ -42,6 +42,9 @@ class FindingRecord:
     # The message with run-specific ids replaced: with clause and case, the finding's
     # identity, the same in two runs of one target (``conformance diff`` matches on it).
     identity: str = ""
+    # The exploration batch that found it (None: a directed check): a merged run keeps
+    # the first explored finding of a clause in batch order, as one process would.
+    batch: int | None = None
 
 
 # What became of one known deviation (an expected_failures entry) in a run.
@@ -88,6 +91,10 @@ class SuiteErrorRecord:
     detail: str = ""  # a traceback, for an internal error of the suite
 
 
+INTERRUPTED_ERROR = SuiteErrorRecord("interrupted", "the run was interrupted; the report "
+                                     "holds what it learned until then")
+
+
 @dataclass(frozen=True)
 class RunResult:
     run_id: str
@@ -115,6 +122,10 @@ class RunResult:
     # The botocore model of the eight operations, without documentation
     # (conformance.model_drift): what ``conformance diff`` compares when the hash changed.
     service_model: dict[str, Any] = field(default_factory=dict)
+    # A shard's record (``conformance run --shard I/N``): "index", "count", the exploration
+    # "batches" it ran and the target's "expected_failures", what ``conformance merge``
+    # needs to join the shards. Empty for a whole run.
+    shard: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

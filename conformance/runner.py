@@ -8,12 +8,13 @@ what it learned, also when it is interrupted or the target goes away.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import random
 import secrets
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -27,7 +28,7 @@ from hypothesis.internal.conjecture import engine
 from hypothesis.reporting import with_reporter
 from hypothesis.stateful import run_state_machine_as_test
 
-from conformance import capabilities, model_drift, reproducer, verdicts
+from conformance import capabilities, model_drift, parallel, reproducer, verdicts
 from conformance.clauses import CLAUSES
 from conformance.directed import DIRECTED, DirectedCheck, cases_of
 from conformance.driver import Driver, OperationMissing, RunAborted
@@ -45,6 +46,7 @@ from conformance.kinds import connect
 from conformance.ledger import Ledger
 from conformance.machine import machine_for
 from conformance.results import (
+    INTERRUPTED_ERROR,
     NOTICE_KINDS,
     FindingRecord,
     RunResult,
@@ -75,21 +77,72 @@ Progress = Callable[[str], None]
 
 def run_suite(target: Target, *, profile: str = "dev", seed: int | None = None,
               progress: Progress = lambda _: None, first_failure_only: bool = False,
-              targets_file: Path | None = None) -> RunResult:
+              targets_file: Path | None = None, workers: int = 1,
+              shard: parallel.Shard | None = None) -> RunResult:
     """Run the suite against ``target``: every directed check, then exploration.
 
     ``first_failure_only`` stops at the first failure without shrinking it: the
     self-test uses it to learn quickly whether, and after how many calls, a mutant
     is caught. Reports from such a run have unshrunk call sequences.
     ``targets_file`` is named in the replay commands of the findings.
+    Exploration runs in batches (``parallel.batches``): ``workers`` > 1 runs them in that
+    many processes once the directed checks are done; ``shard`` runs only its share.
     """
     chosen = PROFILES[profile]
     INTERRUPTED.clear()
     seed = seed if seed is not None else random.randrange(2**32)
-    started = dt.datetime.now(dt.UTC)
-    run_id = f"{started:%Y%m%dT%H%M%SZ}-{target.name}-{seed}"
     clock = time.monotonic()
-    ledger = Ledger(pinned=target.pinned_readings)
+    batches = parallel.batches(chosen.examples, seed, shard)
+    job = Job(chosen, seed, _replay_command(target, targets_file, chosen, seed, shard),
+              directed=True, batches=() if workers > 1 else batches,
+              first_failure_only=first_failure_only)
+    result = run_part(target, job, progress)
+    if workers > 1 and batches and result.missing_operations:
+        result = dataclasses.replace(result, errors=[*result.errors,
+                                                     skipped(result.missing_operations)])
+    elif workers > 1 and batches and _explores_on(result, first_failure_only):
+        result = dataclasses.replace(
+            parallel.explore_in_workers(target, job, result, batches, workers, progress),
+            duration_seconds=round(time.monotonic() - clock, 2))
+    if shard is not None:
+        result = dataclasses.replace(result, shard=parallel.shard_record(
+            shard, batches, target.expected_failures))
+    return result
+
+
+# clause -> the cases of its directed checks
+CASES = {c: cases_of(c) for c in CLAUSES}
+
+
+@dataclass(frozen=True)
+class Job:
+    """What one process runs of a run: the directed checks or not, then exploration batches.
+    Picklable, so a worker process gets it whole."""
+
+    profile: Profile
+    seed: int
+    replay: str
+    directed: bool
+    batches: tuple[parallel.Batch, ...]
+    # Clauses with a finding before the batches start (found by the directed checks of
+    # another process): their failures in exploration are knock-ons.
+    known: frozenset[str] = frozenset()
+    first_failure_only: bool = False
+
+
+def _explores_on(result: RunResult, first_failure_only: bool) -> bool:
+    """Whether exploration follows the directed checks of ``result``."""
+    if any(e.kind not in NOTICE_KINDS for e in result.errors):
+        return False
+    return not (result.findings and first_failure_only)
+
+
+def run_part(target: Target, job: Job, progress: Progress = lambda _: None) -> RunResult:
+    """Run ``job`` against ``target`` in this process, on a connection of its own."""
+    started = dt.datetime.now(dt.UTC)
+    run_id = f"{started:%Y%m%dT%H%M%SZ}-{target.name}-{job.seed}"
+    clock = time.monotonic()
+    ledger = Ledger(pinned=target.pinned_readings, known=set(job.known))
     phases: _Phases | None = None
     errors: list[SuiteErrorRecord] = []
     driver: Driver | None = None
@@ -101,60 +154,55 @@ def run_suite(target: Target, *, profile: str = "dev", seed: int | None = None,
                             resource_prefix=f"cfs-{secrets.token_hex(3)}-",
                             call_budget=target.call_budget)
             ctx = RunContext(driver, ledger, connection.images, target.settle_timeout,
-                             driver.resource_prefix, seed=seed,
-                             replay=_replay_command(target, targets_file, chosen, seed))
+                             driver.resource_prefix, seed=job.seed, replay=job.replay)
             _preflight(driver)
             answered = True
-            progress(f"target {target.name} answers; running profile {chosen.name} "
-                     f"({len(DIRECTED)} directed checks, then {chosen.examples} test cases), "
-                     f"seed {seed}")
-            phases = _Phases(ctx, target, connection.endpoint_url, progress, first_failure_only)
-            phases.directed()
-            if not (phases.findings and first_failure_only):
-                phases.explore(chosen, seed)
+            if job.directed:
+                progress(f"target {target.name} answers; running profile {job.profile.name} "
+                         f"({len(DIRECTED)} directed checks, then {job.profile.examples} test "
+                         f"cases), seed {job.seed}")
+            phases = _Phases(ctx, target, connection.endpoint_url, progress,
+                             job.first_failure_only)
+            if job.directed:
+                phases.directed()
+            if job.batches and not (phases.findings and job.first_failure_only):
+                phases.explore(job.profile, job.batches)
         except RunAborted as aborted:
             if not answered:
                 raise _explained(aborted.error, connection.clients, driver) from None
             errors.append(SuiteErrorRecord(_error_kind(aborted), str(aborted.error)))
         except KeyboardInterrupt:
-            errors.append(_INTERRUPTED)
+            errors.append(INTERRUPTED_ERROR)
         except Exception as exc:  # a bug of the suite: reported as such, never as a finding
             if not answered:
                 raise
             # Hypothesis may turn an interrupt into an error of its own (FlakyStrategyDefinition).
-            errors.append(_INTERRUPTED if INTERRUPTED.is_set() else _suite_error(exc))
+            errors.append(INTERRUPTED_ERROR if INTERRUPTED.is_set() else _suite_error(exc))
         finally:
             if driver is not None:
                 errors += [SuiteErrorRecord("cleanup", e)
                            for e in driver.cleanup_errors + driver.cleanup()]
-    if INTERRUPTED.is_set() and _INTERRUPTED not in errors:
-        errors.append(_INTERRUPTED)  # its KeyboardInterrupt was swallowed, by a gc callback say
-    findings = verdicts.unique(phases.findings if phases else [])
+    if INTERRUPTED.is_set() and INTERRUPTED_ERROR not in errors:
+        errors.append(INTERRUPTED_ERROR)  # its KeyboardInterrupt was swallowed (a gc callback)
     errors += phases.errors if phases else []
-    stopped = next((e.message for e in errors if e.kind not in NOTICE_KINDS), "")
-    clauses = verdicts.clause_results(
-        {c: cases_of(c) for c in CLAUSES}, phases.case_outcomes if phases else {}, findings,
-        ledger.checks, target.expected_failures, stopped)
+    found = verdicts.conclude(CASES, phases.case_outcomes if phases else {},
+                              phases.findings if phases else [], ledger.checks, errors,
+                              target.expected_failures, ledger.knock_ons)
     return RunResult(
         run_id=run_id,
         target={k: v for k, v in (("name", target.name), ("kind", target.kind),
                                   ("endpoint_url", target.endpoint_url)) if v is not None},
-        profile=chosen.name, strictness=target.strictness, seed=seed,
+        profile=job.profile.name, strictness=target.strictness, seed=job.seed,
         started=started.isoformat(timespec="seconds"),
         duration_seconds=round(time.monotonic() - clock, 2),
-        verdict=verdicts.verdict(clauses, errors), clauses=clauses,
-        findings=findings, errors=errors,
+        verdict=found.verdict, clauses=found.clauses, findings=found.findings, errors=errors,
         behaviour_profile={a: dict(r) for a, r in sorted(ledger.readings.items())},
         hard_states=dict(sorted(ledger.hard_states.items())),
         calls=dict(sorted(driver.calls.items())) if driver else {},
         examples=phases.examples if phases else 0, versions=_versions(),
-        knock_ons=dict(sorted(ledger.knock_ons.items())),
+        knock_ons=found.knock_ons,
         missing_operations=dict(sorted(driver.missing.items())) if driver else {},
         service_model=model_drift.installed_summary())
-
-
-_INTERRUPTED = SuiteErrorRecord("interrupted", "the run was interrupted; the report holds "
-                                "what it learned until then")
 
 
 def _explained(error: SuiteError, clients: Clients, driver: Driver | None) -> SuiteError:
@@ -202,8 +250,9 @@ class _Phases:
         self.case_outcomes: dict[tuple[str, str], str] = {}
         self.examples = 0
 
-    def record(self, failure: Failure, case: str) -> None:
-        self.findings.append(_finding(failure, self.ctx, self.target, self.endpoint_url, case))
+    def record(self, failure: Failure, case: str, batch: int | None = None) -> None:
+        self.findings.append(_finding(failure, self.ctx, self.target, self.endpoint_url, case,
+                                      batch))
         self.ctx.ledger.found(failure.clause)
 
     # --- directed checks -----------------------------------------------------------------
@@ -263,30 +312,39 @@ class _Phases:
 
     # --- exploration ------------------------------------------------------------------------
 
-    def explore(self, profile: Profile, seed: int) -> None:
+    def explore(self, profile: Profile, batches: tuple[parallel.Batch, ...]) -> None:
         if self.ctx.driver.missing:
-            self.errors.append(SuiteErrorRecord("skipped", "exploration skipped: the target "
-                               f"does not implement {', '.join(sorted(self.ctx.driver.missing))}"
-                               "; every clause was judged by its directed checks"))
+            self.errors.append(skipped(self.ctx.driver.missing))
             return
+        # Every batch starts from what was known before the first: what a batch finds
+        # cannot depend on which batches ran before it in this process.
+        known = set(self.ctx.ledger.known)
+        for batch in batches:
+            self.ctx.ledger.known = set(known)
+            self.explore_batch(profile, batch)
+            if self.findings and self.first_failure_only:
+                return
+
+    def explore_batch(self, profile: Profile, batch: parallel.Batch) -> None:
         ctx = self.ctx
         factory = machine_for(ctx)
-        factory._hypothesis_internal_use_seed = seed
+        factory._hypothesis_internal_use_seed = batch.seed
         original_init = factory.__init__
         failures_before = ctx.ledger.failures_raised
+        examples_before = self.examples
 
         def counting_init(machine: Any) -> None:
             self.examples += 1
             if self.examples % 10 == 0:
                 shrinking = ctx.ledger.failures_raised > failures_before
                 self.progress(("shrinking new findings" if shrinking else "exploring") +
-                              f": test case {self.examples}, {ctx.driver.calls_made()} calls "
-                              "so far")
+                              f": test case {self.examples} (batch {batch.index}), "
+                              f"{ctx.driver.calls_made()} calls so far")
             original_init(machine)
 
         factory.__init__ = counting_init  # type: ignore[method-assign, assignment]
         hypothesis_settings = settings(
-            max_examples=profile.examples, stateful_step_count=profile.steps, deadline=None,
+            max_examples=batch.examples, stateful_step_count=profile.steps, deadline=None,
             database=None, derandomize=False, print_blob=False,
             report_multiple_bugs=not self.first_failure_only,
             suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet,
@@ -305,13 +363,13 @@ class _Phases:
                     # of unknown outcome, a race), so the same choices now draw from other
                     # lists, which Hypothesis cannot replay. Not a finding, nor a bug of the
                     # suite: the test cases left go on from a fresh start.
-                    left = profile.examples - self.examples
+                    left = batch.examples - (self.examples - examples_before)
                     if left <= 0:
                         break
                     if restarts >= _EXPLORATION_RESTARTS:
                         raise
                     restarts += 1
-                    factory._hypothesis_internal_use_seed = seed + restarts
+                    factory._hypothesis_internal_use_seed = batch.seed + restarts
                     hypothesis_settings = settings(hypothesis_settings, max_examples=left)
                     self.progress(f"exploring: starting again after test case {self.examples}:"
                                   " the same steps left the target in another state")
@@ -321,7 +379,14 @@ class _Phases:
                 "left the target in another state (requests of unknown outcome, races), "
                 "which Hypothesis cannot replay"))
         for found in failures:
-            self.record(found, "explored")
+            self.record(found, "explored", batch.index)
+
+
+def skipped(missing: Mapping[str, str]) -> SuiteErrorRecord:
+    """Exploration is left out when the target lacks an operation."""
+    return SuiteErrorRecord("skipped", "exploration skipped: the target does not implement "
+                            f"{', '.join(sorted(missing))}; every clause was judged by its "
+                            "directed checks")
 
 
 def _run_machine(factory: type[Any], machine_settings: settings) -> list[Failure]:
@@ -356,7 +421,7 @@ def _suite_error(exc: Exception) -> SuiteErrorRecord:
 
 
 def _finding(failure: Failure, ctx: RunContext, target: Target, endpoint_url: str | None,
-             case: str) -> FindingRecord:
+             case: str, batch: int | None) -> FindingRecord:
     return FindingRecord(
         clause=failure.clause, message=failure.message,
         steps=reproducer.steps_text(failure.calls),
@@ -367,18 +432,19 @@ def _finding(failure: Failure, ctx: RunContext, target: Target, endpoint_url: st
         seed=ctx.seed,
         replay_command=ctx.replay + ("" if case == "explored" else
                                      "  # a directed check, which runs first"),
-        case=case, identity=verdicts.identity(failure.message),
+        case=case, identity=verdicts.identity(failure.message), batch=batch,
     )
 
 
 def _replay_command(target: Target, targets_file: Path | None, profile: Profile,
-                    seed: int) -> str:
+                    seed: int, shard: parallel.Shard | None) -> str:
     if target.name == "endpoint":
         where = f"--endpoint-url {target.endpoint_url}"
     else:
         where = (f"--targets {targets_file} " if targets_file else "") + f"--target {target.name}"
     strictness = " --strictness aws" if target.strictness == "aws" else ""
-    return f"conformance run {where} --profile {profile.name} --seed {seed}{strictness}"
+    part = f" --shard {shard.index}/{shard.count}" if shard else ""
+    return f"conformance run {where} --profile {profile.name} --seed {seed}{strictness}{part}"
 
 
 def _error_kind(aborted: RunAborted) -> str:

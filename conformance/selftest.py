@@ -36,7 +36,7 @@ from conformance.mutants import (
     MultiMutant,
     Mutant,
 )
-from conformance.results import CALL_COUNTERS, NOTICE_KINDS, RunResult
+from conformance.results import NOTICE_KINDS, RunResult
 from conformance.targets import DEFAULT_SETTLE_TIMEOUT, Target
 
 Expected = Literal["fail", "pass", "report all"]
@@ -362,7 +362,7 @@ def _run_entry(entry: Entry, profile: str, seed: int) -> EntryResult:
                        f"{type(exc).__name__}: {exc}")
     score = score_multi(entry, result) if isinstance(entry, MultiMutant) else None
     record = _record(entry, seed, _classify(result, entry, score), time.monotonic() - clock,
-                     sum(n for op, n in result.calls.items() if op not in CALL_COUNTERS),
+                     result.calls_sent(),
                      list(dict.fromkeys(f.clause for f in result.findings)), _detail(result),
                      next((e.detail for e in result.errors if e.detail), ""), score)
     if score is None:

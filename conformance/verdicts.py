@@ -9,7 +9,9 @@ were never reached; not checked otherwise, with the reason.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
 from conformance.clauses import CLAUSES
 from conformance.known import KnownDeviation
@@ -21,6 +23,7 @@ from conformance.results import (
     FindingRecord,
     KnownOutcome,
     KnownResult,
+    RunResult,
     SuiteErrorRecord,
     Verdict,
 )
@@ -59,14 +62,21 @@ def unique(findings: list[FindingRecord]) -> list[FindingRecord]:
     """One finding per deviation: per clause, case and normalised message (its identity).
 
     A deviation met while checking another clause is dropped when the clause's own checks
-    found one too: it is the same deviation, seen from elsewhere.
+    found one too: it is the same deviation, seen from elsewhere. Exploration keeps the
+    first finding of a clause in batch order: each batch starts knowing only what the
+    directed checks found, so two batches may both find and shrink one deviation.
     """
     found_by_own = {f.clause for f in findings if not f.case.startswith(MET_ELSEWHERE)}
     seen: set[tuple[str, str, str]] = set()
+    explored: set[str] = set()
     out = []
-    for f in findings:
+    for f in sorted(findings, key=lambda f: -1 if f.batch is None else f.batch):
         if f.case.startswith(MET_ELSEWHERE) and f.clause in found_by_own:
             continue
+        if f.batch is not None:
+            if f.clause in explored:
+                continue
+            explored.add(f.clause)
         key = (f.clause, f.case, f.identity)
         if key not in seen:
             seen.add(key)
@@ -199,3 +209,78 @@ def _blocked_only_by(outcome: str, clauses: set[str]) -> bool:
     if not outcome.startswith(BLOCKED_BY):
         return False
     return {c.strip() for c in outcome[len(BLOCKED_BY):].split(",")} <= clauses
+
+
+@dataclass(frozen=True)
+class Conclusion:
+    findings: list[FindingRecord]
+    clauses: list[ClauseResult]
+    verdict: Verdict
+    knock_ons: dict[str, int]
+
+
+def conclude(cases_by_clause: Mapping[str, list[str]],
+             case_outcomes: Mapping[tuple[str, str], str], findings: list[FindingRecord],
+             checks: Mapping[str, int], errors: list[SuiteErrorRecord],
+             expected_failures: Iterable[KnownDeviation],
+             knock_ons: Mapping[str, int]) -> Conclusion:
+    """What one run, or several parts of one, saw, judged: the one place a record is judged.
+    A finding that ``unique`` drops as another batch's duplicate counts as a knock-on."""
+    kept = unique(findings)
+    dropped = (Counter(f.clause for f in findings if f.batch is not None)
+               - Counter(f.clause for f in kept if f.batch is not None))
+    stopped = next((e.message for e in errors if e.kind not in NOTICE_KINDS), "")
+    clauses = clause_results(cases_by_clause, case_outcomes, kept, checks, expected_failures,
+                             stopped)
+    return Conclusion(kept, clauses, verdict(clauses, errors),
+                      dict(sorted((Counter(knock_ons) + dropped).items())))
+
+
+def merge(parts: Sequence[RunResult], cases_by_clause: Mapping[str, list[str]],
+          expected_failures: Iterable[KnownDeviation],
+          errors: Sequence[SuiteErrorRecord] = ()) -> RunResult:
+    """The parts of one run (worker processes, or shards) as one record, judged anew, with
+    ``errors`` of the run that no part holds.
+
+    Counts add up; a case is taken from the parts that reached it (the worse outcome when
+    two disagree); run id, target, profile and seed are the first part's.
+    """
+    outcomes: dict[tuple[str, str], str] = {}
+    checks: Counter[str] = Counter()
+    for part in parts:
+        for clause in part.clauses:
+            checks[clause.clause] += clause.checks
+            for case, outcome in clause.cases.items():
+                if not outcome.startswith(NOT_REACHED) and \
+                        outcomes.get((clause.clause, case), PASSED) == PASSED:
+                    outcomes[(clause.clause, case)] = outcome
+    every = [*(e for p in parts for e in p.errors), *errors]
+    kept = list({(e.kind, e.message): e for e in every}.values())
+    conclusion = conclude(cases_by_clause, outcomes, [f for p in parts for f in p.findings],
+                          checks, kept, expected_failures,
+                          _summed(p.knock_ons for p in parts))
+    readings: dict[str, Counter[str]] = {}
+    for part in parts:
+        for ambiguity, counts in part.behaviour_profile.items():
+            readings.setdefault(ambiguity, Counter()).update(counts)
+    first = parts[0]
+    return RunResult(
+        run_id=first.run_id, target=first.target, profile=first.profile,
+        strictness=first.strictness, seed=first.seed,
+        started=min(p.started for p in parts),
+        duration_seconds=max(p.duration_seconds for p in parts),
+        verdict=conclusion.verdict, clauses=conclusion.clauses, findings=conclusion.findings,
+        errors=kept, behaviour_profile={a: dict(r) for a, r in sorted(readings.items())},
+        hard_states=_summed(p.hard_states for p in parts),
+        calls=_summed(p.calls for p in parts), examples=sum(p.examples for p in parts),
+        versions=first.versions, knock_ons=conclusion.knock_ons,
+        service_model=first.service_model,
+        missing_operations=dict(sorted({k: v for p in parts
+                                        for k, v in p.missing_operations.items()}.items())))
+
+
+def _summed(counts: Iterator[Mapping[str, int]]) -> dict[str, int]:
+    total: Counter[str] = Counter()
+    for c in counts:
+        total.update(c)
+    return dict(sorted(total.items()))

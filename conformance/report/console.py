@@ -210,6 +210,12 @@ def summary_lines(result: RunResult) -> list[str]:
                   f"seed {result.seed}", "    ", "")
     lines += _wrap(f"run {result.run_id}: {result.examples} examples, "
                    f"{_calls_text(result.calls)}, {result.duration_seconds:.1f} s", "    ", "")
+    if result.shard:
+        shard = result.shard
+        lines += _wrap(f"shard {shard['index']}/{shard['count']}: every directed check and "
+                       f"exploration batches {', '.join(map(str, shard['batches'])) or 'none'}; "
+                       "the run's verdict is that of conformance merge over every shard",
+                       "    ", "")
     lines.append(counts_line(result))
     by_clause = _findings_by_clause(result)
 
