@@ -37,7 +37,7 @@ from conformance.errors import (
     TargetUnreachable,
     TargetUnsupported,
 )
-from conformance.harness import Harness, RunContext
+from conformance.harness import RunContext, rooms
 from conformance.harness.observe import SetupDeviated
 from conformance.kinds import connect
 from conformance.ledger import Ledger
@@ -60,12 +60,17 @@ class Profile:
     # Shrinking a new finding stops after this long: a failing run ends within a small
     # multiple of a passing one, and the finding keeps the shortest sequence found by then.
     shrink_seconds: int = 30
+    # Every clause judged with the fewest calls, for a billed service: the directed checks
+    # share collections and faces (``harness.rooms.Shared``) and fewer pairs of persons.
+    frugal: bool = False
 
 
 PROFILES = {p.name: p for p in (
     Profile("dev", 12, 20, "quick look while developing", shrink_seconds=20),
     Profile("ci", 60, 40, "the CI gate: thorough but bounded", shrink_seconds=60),
     Profile("nightly", 300, 60, "long exploration for scheduled runs", shrink_seconds=300),
+    Profile("live", 0, 0, "live AWS: every clause judged in at most 400 calls, no exploration",
+            shrink_seconds=0, frugal=True),
 )}
 
 Progress = Callable[[str], None]
@@ -99,15 +104,16 @@ def run_suite(target: Target, *, profile: str = "dev", seed: int | None = None,
                             call_budget=target.call_budget)
             ctx = RunContext(driver, ledger, connection.images, target.settle_timeout,
                              driver.resource_prefix, seed=seed,
-                             replay=_replay_command(target, targets_file, chosen, seed))
+                             replay=_replay_command(target, targets_file, chosen, seed),
+                             frugal=chosen.frugal)
             _preflight(driver)
             answered = True
             progress(f"target {target.name} answers; running profile {chosen.name} "
                      f"({len(DIRECTED)} directed checks, then {chosen.examples} test cases), "
                      f"seed {seed}")
             phases = _Phases(ctx, target, connection.endpoint_url, progress, first_failure_only)
-            phases.directed()
-            if not (phases.findings and first_failure_only):
+            phases.directed(rooms.Shared(ctx) if chosen.frugal else rooms.Fresh(ctx))
+            if not (phases.findings and first_failure_only) and chosen.examples:
                 phases.explore(chosen, seed)
         except RunAborted as aborted:
             if not answered:
@@ -194,27 +200,32 @@ class _Phases:
 
     # --- directed checks -----------------------------------------------------------------
 
-    def directed(self) -> None:
-        for n, check in enumerate(DIRECTED, 1):
-            if n % 10 == 0:
-                self.progress(f"directed checks: {n} of {len(DIRECTED)}, "
-                              f"{self.ctx.driver.calls_made()} calls so far")
-            self.case_outcomes[(check.clause, check.case)] = self.run_directed(check)
-            if self.findings and self.first_failure_only:
-                return
+    def directed(self, where: rooms.Rooms) -> None:
+        try:
+            for n, check in enumerate(DIRECTED, 1):
+                if n % 10 == 0:
+                    self.progress(f"directed checks: {n} of {len(DIRECTED)}, "
+                                  f"{self.ctx.driver.calls_made()} calls so far")
+                self.case_outcomes[(check.clause, check.case)] = self.run_directed(check, where)
+                if self.findings and self.first_failure_only:
+                    return
+        finally:
+            where.close()
 
-    def run_directed(self, check: DirectedCheck) -> str:
-        """One directed check, in a collection of its own: its outcome for the clause."""
+    def run_directed(self, check: DirectedCheck, where: rooms.Rooms) -> str:
+        """One directed check, on the collection ``where`` gives: its outcome for the clause."""
         ledger = self.ctx.ledger
         for _ in range(_RETRIES):
-            harness = Harness(self.ctx)
+            harness = where.open()
+            outcome = ""
             ledger.case = (check.clause, check.case)
             knock_ons = sum(ledger.knock_ons.values())
             try:
                 check.run(harness)
                 if not ledger.case_checks[(check.clause, check.case)]:
                     return "not checked: the check never reached the clause"
-                return verdicts.PASSED
+                outcome = verdicts.PASSED
+                return outcome
             except Failure as failure:
                 if failure.clause == check.clause:
                     self.record(failure, check.case)
@@ -237,7 +248,7 @@ class _Phases:
                 return "not checked: internal error of the suite (see errors)"
             finally:
                 ledger.case = None
-                harness.close()
+                where.done(harness, passed=outcome == verdicts.PASSED)
         return f"blocked by {blocker}"
 
     # --- exploration ------------------------------------------------------------------------
