@@ -101,7 +101,7 @@ def run_suite(target: Target, *, profile: str = "dev", seed: int | None = None,
             clients = connection.clients
             driver = Driver(clients.checked, clients.raw,
                             resource_prefix=f"cfs-{secrets.token_hex(3)}-",
-                            call_budget=target.call_budget)
+                            call_budget=target.call_budget, max_rps=target.max_rps)
             ctx = RunContext(driver, ledger, connection.images, target.settle_timeout,
                              driver.resource_prefix, seed=seed,
                              replay=_replay_command(target, targets_file, chosen, seed),

@@ -83,6 +83,7 @@ region = "us-east-1"
 profile = "default"
 faces_dir = "faces"
 call_budget = 2000
+max_rps = 4.5
 strictness = "aws"
 expected_failures = ["AF-CAP-USER"]
 
@@ -110,6 +111,7 @@ def test_full_file_parses(tmp_path: Path) -> None:
     assert aws.profile == "default"
     assert aws.faces_dir == tmp_path / "faces"
     assert aws.call_budget == 2000
+    assert aws.max_rps == 4.5
     assert aws.strictness == "aws"
     assert aws.settle_timeout == 60.0
     assert dict(aws.readings) == {"AMB-CAP": "exception"}
@@ -119,6 +121,7 @@ def test_full_file_parses(tmp_path: Path) -> None:
     assert embedded.kind == "embedded"
     assert embedded.settle_timeout == 10.0
     assert embedded.call_budget is None
+    assert embedded.max_rps is None
     assert embedded.strictness == "spec"
 
 
@@ -330,6 +333,14 @@ BAD_FILES: list[tuple[str, str, list[str]]] = [
      ["targets.x.call_budget: must be a positive number"]),
     ("call_budget zero", '[targets.x]\nkind = "embedded"\ncall_budget = 0\n',
      ["targets.x.call_budget: must be a positive number"]),
+    ("max_rps zero", '[targets.x]\nkind = "embedded"\nmax_rps = 0\n',
+     ["targets.x.max_rps: must be a positive number of calls per second, got 0"]),
+    ("max_rps negative", '[targets.x]\nkind = "embedded"\nmax_rps = -2.5\n',
+     ["targets.x.max_rps: must be a positive number of calls per second"]),
+    ("max_rps inf", '[targets.x]\nkind = "embedded"\nmax_rps = inf\n',
+     ["targets.x.max_rps: must be a positive number of calls per second"]),
+    ("max_rps as string", '[targets.x]\nkind = "embedded"\nmax_rps = "5"\n',
+     ["targets.x.max_rps: expected a number of calls per second, got string '5'"]),
     ("strictness", '[targets.x]\nkind = "embedded"\nstrictness = "strict"\n',
      ["targets.x.strictness: unknown strictness 'strict'", '"spec" or "aws"']),
     ("aws region", '[targets.x]\nkind = "aws"\nfaces_dir = "f"\nregion = "us-east1"\n',

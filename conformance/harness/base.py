@@ -39,6 +39,13 @@ class RunContext:
     def next_id(self) -> int:
         return next(self.counter)
 
+    def poll_delays(self) -> dict[str, float]:
+        """How ``driver.poll`` spaces the listings of a settle. Live: fewer, longer waits,
+        so a user that takes the whole minute AWS allows costs about a dozen ListUsers."""
+        if not self.frugal:
+            return {}
+        return {"first_delay": 0.25, "max_delay": max(1.0, self.settle_timeout / 6)}
+
 
 class HarnessBase:
     """One collection of its own, the model of it, and the calls made on it."""

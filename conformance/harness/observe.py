@@ -177,7 +177,7 @@ class Observing(HarnessBase):
                     return True  # a known deviation, tolerated: waiting cannot mend it
             return all(listed.get(u) in self.model.settled_status_options(u) for u in waiting)
 
-        settled = poll(all_settled, self.ctx.settle_timeout)
+        settled = poll(all_settled, self.ctx.settle_timeout, **self.ctx.poll_delays())
         if not settled:
             self.blame_state(waiting, clause, touched)
         self.ledger.check(C.AF_STATUS, settled,
