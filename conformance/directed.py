@@ -274,6 +274,17 @@ def threshold_first_face(h: Harness) -> None:
     h.verify_user(user_id, C.AF_THRESHOLD, [face_id])
 
 
+@directed(C.AF_THRESHOLD, "a face of another person at 0: taken")
+def threshold_zero(h: Harness) -> None:
+    """0 lets every face through; a server that reads 0 as "not given" applies 75 (a match
+    between two people is refused then, where the photos are of distinct people)."""
+    with h.setup():
+        user_id, _ = user_with_face(h, "zero", person=0)
+        face_id = h.index_face(1)
+    h.send_associate(FacesRequest(user_id, [face_id], 0.0))
+    h.verify_user(user_id, C.AF_THRESHOLD, [face_id])
+
+
 @directed(C.AF_THRESHOLD_DEFAULT, "omitted: 75")
 def threshold_default(h: Harness) -> None:
     """Omitted must act as 75, pair by pair of persons: two users holding a face of p each
