@@ -287,13 +287,15 @@ def _describe_outcome(outcome: Outcome) -> dict[str, Any]:
 
 
 def poll(predicate: Any, timeout: float, *, first_delay: float = 0.02,
-         max_delay: float = 1.0) -> bool:
+         max_delay: float = 1.0, initial_delay: float = 0.0) -> bool:
     """Call ``predicate`` until it is true or ``timeout`` seconds pass; back off between calls.
 
     The settle checks use this instead of sleeping blindly: a fast target costs
-    one call, a slow one is given exactly its timeout and no more.
+    one call, a slow one is given exactly its timeout and no more. ``initial_delay``
+    waits before the first call, for a target known to be slow (each call is billed).
     """
     deadline = time.monotonic() + timeout
+    time.sleep(min(initial_delay, timeout))
     delay = first_delay
     while True:
         if predicate():

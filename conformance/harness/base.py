@@ -34,6 +34,7 @@ class RunContext:
     # The live profile: every clause judged with the fewest calls (fewer pairs of persons
     # for AF-THRESHOLD-DEFAULT); its directed checks share collections (``harness.rooms``).
     frugal: bool = False
+    settling_seen: bool = False  # a settle has needed more than one listing
     counter: itertools.count[int] = field(default_factory=itertools.count)
 
     def next_id(self) -> int:
@@ -41,10 +42,12 @@ class RunContext:
 
     def poll_delays(self) -> dict[str, float]:
         """How ``driver.poll`` spaces the listings of a settle. Live: fewer, longer waits,
-        so a user that takes the whole minute AWS allows costs about a dozen ListUsers."""
+        so a user that takes the whole minute AWS allows costs about a dozen ListUsers, and
+        once a user was seen still settling, a wait before the first listing too."""
         if not self.frugal:
             return {}
-        return {"first_delay": 0.25, "max_delay": max(1.0, self.settle_timeout / 6)}
+        return {"first_delay": 0.25, "max_delay": max(1.0, self.settle_timeout / 6),
+                "initial_delay": 0.25 if self.settling_seen else 0.0}
 
 
 class HarnessBase:
@@ -93,6 +96,10 @@ class HarnessBase:
                 self.handed_out_users.add(user.user_id)
                 return user.user_id
         return None
+
+    def rebase(self) -> None:
+        """From now on ``failed`` counts only new failures (a shared collection, re-read)."""
+        self._failures_before = self.ctx.ledger.failures_raised
 
     @property
     def failed(self) -> bool:

@@ -4,10 +4,11 @@
 ``Shared`` (the ``live`` profile, made for a billed, throttled service) lets the
 checks share one collection, its users and its faces, so that about a hundred
 faces indexed once serve every cap case and the other checks index next to
-nothing. Isolation is kept where it matters: a check that did not pass leaves
-the collection behind (it is deleted), and the next check starts on a new one,
-so a deviation in one clause's check never spoils another's state. A set-up
-that leans on a clause known to deviate is "blocked by" it, as with ``Fresh``.
+nothing. Isolation is kept where it matters: after a check that did not pass,
+the target's users and faces are read back and become the model, so the next
+check is judged on what the target holds, never on what the failed check
+expected. A set-up that leans on a clause known to deviate (its state read back
+differs) is "blocked by" it, as with ``Fresh``.
 """
 
 from __future__ import annotations
@@ -59,11 +60,14 @@ class Shared:
         return self.room
 
     def done(self, harness: Harness, *, passed: bool) -> None:
-        # A check that failed, was blocked or stopped leaves a state the model may not
-        # hold: the next check gets a new collection rather than inherit it.
-        if not passed or harness.failed or self.ctx.ledger.state_in_doubt:
-            harness.close()
-            self.room = None
+        if passed and not harness.failed and not self.ctx.ledger.state_in_doubt:
+            return
+        # A check that failed, was blocked or stopped may have left the target apart from
+        # the model. The next check goes on from the state read back (the faces indexed so
+        # far stay: on AWS, a hundred of them are worth keeping), so it is judged on what
+        # the target holds, not on what the failed check expected.
+        harness.adopt_target_state()
+        harness.rebase()
 
     def close(self) -> None:
         if self.room is not None:
