@@ -108,9 +108,10 @@ def run_suite(target: Target, *, profile: str = "dev", seed: int | None = None,
                              frugal=chosen.frugal)
             _preflight(driver)
             answered = True
+            then = (f"then {chosen.examples} test cases" if chosen.examples else
+                    "sharing collections and faces, no exploration")
             progress(f"target {target.name} answers; running profile {chosen.name} "
-                     f"({len(DIRECTED)} directed checks, then {chosen.examples} test cases), "
-                     f"seed {seed}")
+                     f"({len(DIRECTED)} directed checks, {then}), seed {seed}")
             phases = _Phases(ctx, target, connection.endpoint_url, progress, first_failure_only)
             phases.directed(rooms.Shared(ctx) if chosen.frugal else rooms.Fresh(ctx))
             if not (phases.findings and first_failure_only) and chosen.examples:

@@ -148,6 +148,17 @@ def test_the_repository_targets_file_parses() -> None:
     assert targets.targets["embedded"].kind == "embedded"
 
 
+def test_the_shipped_aws_target_fits_the_live_profile_with_room() -> None:
+    from conformance.cost import profile_calls
+
+    aws = load_targets(REPO / "targets.toml").targets["aws"]
+    live = profile_calls("live")
+    assert live is not None
+    # Room for what live AWS adds: the polls of slow settling and re-reads after knock-ons.
+    assert aws.call_budget is not None and aws.call_budget >= 1.4 * sum(live.values())
+    assert aws.max_rps is not None and aws.max_rps <= 5
+
+
 def test_no_path_and_no_file_gives_the_builtin_embedded_target(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
