@@ -178,6 +178,7 @@ def _preflight(driver: Driver) -> None:
 # How often a directed check is started again after a deviation under another clause
 # stopped it (that deviation is then a finding of its own, and known from then on).
 _RETRIES = 3
+_STOPPED = "stopped"
 
 
 class _Phases:
@@ -247,9 +248,13 @@ class _Phases:
                     return f"blocked by {', '.join(sorted(ledger.known))}"
                 self.errors.append(_suite_error(exc))
                 return "not checked: internal error of the suite (see errors)"
+            except BaseException:
+                outcome = _STOPPED  # the run ends (budget, interrupt): nothing to re-read
+                raise
             finally:
                 ledger.case = None
-                where.done(harness, passed=outcome == verdicts.PASSED)
+                where.done(harness, passed=outcome == verdicts.PASSED,
+                           stopping=outcome == _STOPPED)
         return f"blocked by {blocker}"
 
     # --- exploration ------------------------------------------------------------------------

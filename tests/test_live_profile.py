@@ -68,3 +68,13 @@ def test_a_multi_fault_mutant_is_reported_clause_by_clause() -> None:
     assert not [c.clause for c in result.clauses if c.status == "not-checked"]
     assert all(c.status in ("passed", "failed") or "blocked by AF-CAP-USER" in str(c.cases)
                for c in result.clauses)
+
+
+def test_a_spent_budget_stops_a_live_run_which_deletes_its_shared_collection() -> None:
+    result = run_suite(dataclasses.replace(BUILTIN_EMBEDDED, call_budget=150),
+                       profile="live", seed=3)
+    assert result.verdict == "error"
+    assert [e.kind for e in result.errors] == ["budget"]
+    assert result.calls["DeleteCollection"] == result.calls["CreateCollection"]
+    unchecked = [c for c in result.clauses if c.status == "not-checked"]
+    assert unchecked and all("budget" in c.reason for c in unchecked)

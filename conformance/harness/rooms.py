@@ -21,7 +21,7 @@ from conformance.harness import Harness, RunContext
 class Rooms(Protocol):
     def open(self) -> Harness: ...
 
-    def done(self, harness: Harness, *, passed: bool) -> None: ...
+    def done(self, harness: Harness, *, passed: bool, stopping: bool = False) -> None: ...
 
     def close(self) -> None: ...
 
@@ -35,7 +35,7 @@ class Fresh:
     def open(self) -> Harness:
         return Harness(self.ctx)
 
-    def done(self, harness: Harness, *, passed: bool) -> None:
+    def done(self, harness: Harness, *, passed: bool, stopping: bool = False) -> None:
         harness.close()
 
     def close(self) -> None:
@@ -59,9 +59,9 @@ class Shared:
         self.room.begin_check()
         return self.room
 
-    def done(self, harness: Harness, *, passed: bool) -> None:
-        if passed and not harness.failed and not self.ctx.ledger.state_in_doubt:
-            return
+    def done(self, harness: Harness, *, passed: bool, stopping: bool = False) -> None:
+        if stopping or (passed and not harness.failed and not self.ctx.ledger.state_in_doubt):
+            return  # stopping: the run ends, and ``close`` deletes the collection
         # A check that failed, was blocked or stopped may have left the target apart from
         # the model. The next check goes on from the state read back (the faces indexed so
         # far stay: on AWS, a hundred of them are worth keeping), so it is judged on what
