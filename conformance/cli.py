@@ -172,10 +172,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--targets", metavar="FILE", type=Path,
                      help="the targets file (default: ./targets.toml, else built-in)")
     run.add_argument("--profile", default="dev", metavar="NAME",
-                     help="dev (quick, default), ci (the CI gate) or nightly")
+                     help="dev (quick, default), ci (the CI gate), nightly, or live "
+                          "(live AWS: every clause in at most 400 calls, no exploration)")
     run.add_argument("--seed", type=_seed, metavar="N",
                      help="replay the run with this seed; 'random' for a fresh one "
-                          "(default: 0 for profile ci, so a gate is reproducible; "
+                          "(default: 0 for profiles ci and live, so a run is reproducible; "
                           "random for dev and nightly)")
     run.add_argument("--strictness", choices=("spec", "aws"),
                      help="override the target's strictness (default: from targets.toml)")
@@ -509,13 +510,13 @@ def _deviations() -> int:
 
 def default_seed(profile: str, seed: int | str | None) -> int | None:
     """The seed a run uses: the given one; ``None`` (a fresh random one) for ``random``;
-    else 0 for the ``ci`` profile, so that a CI gate is reproducible, and random for the
-    exploring profiles."""
+    else 0 for the ``ci`` and ``live`` profiles, so that a gate is reproducible, and random
+    for the exploring profiles."""
     if seed == "random":
         return None
     if isinstance(seed, int):
         return seed
-    return 0 if profile == "ci" else None
+    return 0 if profile in ("ci", "live") else None
 
 
 

@@ -60,7 +60,12 @@ def absent_face(n: int) -> str:
 
 
 def user_with_face(h: Harness, stem: str = "owner", person: int = 0) -> tuple[str, str]:
-    """A new user holding one new face of ``person``, settled; inside a set-up."""
+    """A new user holding one new face of ``person``, settled; inside a set-up. On a shared
+    collection (the live profile), a user an earlier check left so."""
+    spare = h.spare_user(person)
+    if spare is not None:
+        h.settle([spare])
+        return spare, h.model.faces_of(spare)[0]
     user_id = h.new_user_id(stem)
     h.add_user(user_id)
     face_id = h.index_face(person)
@@ -70,8 +75,31 @@ def user_with_face(h: Harness, stem: str = "owner", person: int = 0) -> tuple[st
 
 
 def new_user(h: Harness, stem: str = "user") -> str:
+    """A new user (on a shared collection, one that never held a face); inside a set-up."""
+    spare = h.spare_user(None)
+    if spare is not None:
+        return spare
     user_id = h.new_user_id(stem)
     h.add_user(user_id)
+    return user_id
+
+
+def user_holding(h: Harness, stem: str, count: int) -> str:
+    """A user holding ``count`` faces of one person, settled; inside a set-up.
+
+    On a shared collection (the live profile) the user an earlier call filled is
+    brought to ``count`` instead, so the cap cases share one set of about a hundred
+    faces: on AWS each IndexFaces is a billed image call.
+    """
+    user_id = h.filled_user if h.filled_user in h.model.users else None
+    if user_id is None:
+        user_id, _ = user_with_face(h, stem)
+        h.filled_user = user_id
+    held = h.model.faces_of(user_id)
+    if len(held) > count:
+        h.send_disassociate(FacesRequest(user_id, held[count:]))
+    h.associate_new_faces(user_id, min(h.model.persons_of(user_id) or {0}), count - len(held))
+    h.confirm_state([user_id])
     return user_id
 
 
@@ -80,7 +108,7 @@ def new_user(h: Harness, stem: str = "user") -> str:
 
 @directed(C.SCHEMA, "IndexFaces of a one-face image")
 def index_one_face(h: Harness) -> None:
-    h.index_face(0)
+    h.index_face(0, fresh=True)
 
 
 @directed(C.CU_CREATED, "a new user")
@@ -262,13 +290,27 @@ def threshold_first_face(h: Harness) -> None:
     h.verify_user(user_id, C.AF_THRESHOLD, [face_id])
 
 
+@directed(C.AF_THRESHOLD, "a face of another person at 0: taken")
+def threshold_zero(h: Harness) -> None:
+    """0 lets every face through; a server that reads 0 as "not given" applies 75 (a match
+    between two people is refused then, where the photos are of distinct people)."""
+    with h.setup():
+        user_id, _ = user_with_face(h, "zero", person=0)
+        face_id = h.index_face(1)
+    h.send_associate(FacesRequest(user_id, [face_id], 0.0))
+    h.verify_user(user_id, C.AF_THRESHOLD, [face_id])
+
+
 @directed(C.AF_THRESHOLD_DEFAULT, "omitted: 75")
 def threshold_default(h: Harness) -> None:
     """Omitted must act as 75, pair by pair of persons: two users holding a face of p each
     get a face of q (the same bytes, so the same match), one at 75, the other with no
     threshold; both are taken or both refused. This needs no reported Confidence, so it
     holds up where another deviation garbles that."""
-    persons = range(min(h.ctx.images.persons, 6))
+    # Live: one pair (16 calls, not 240). The synthetic faces of persons 0 and 1 match at
+    # 62.5, between 75 and the defaults an emulator gets wrong; photos of two distinct
+    # people on AWS most likely match below both (refused twice: no deviation seen).
+    persons = range(min(h.ctx.images.persons, 2 if h.ctx.frugal else 6))
     for first, second in itertools.combinations(persons, 2):
         with h.setup():
             explicit_user, _ = user_with_face(h, "pair", person=first)
@@ -289,9 +331,14 @@ def _invalid_cases(member: str, *values: object) -> Check:
     def run(h: Harness) -> None:
         with h.setup():
             user_id = new_user(h, "invalid")
-        for case in INVALID_CASES:
-            if case.member == member and (not values or case.value in values):
-                h.send_invalid(user_id, case)
+        cases = [c for c in INVALID_CASES
+                 if c.member == member and (not values or c.value in values)]
+        # Live: the state is read back once after all the rejected requests, not after each
+        # (every answer is still judged on its own); they share one clause and one face.
+        for case in cases:
+            sent = h.send_invalid(user_id, case, verify=not h.ctx.frugal)
+        if h.ctx.frugal and cases:
+            h.check_no_effect(user_id, cases[0].clause, sent)
 
     return run
 
@@ -308,11 +355,9 @@ for _member in ("FaceId", "UserId", "ClientRequestToken", "CollectionId"):
 def _cap(fill_to: int, then_add: int) -> Check:
     def run(h: Harness) -> None:
         with h.setup():
-            user_id, _ = user_with_face(h, "cap")
+            user_id = user_holding(h, "cap", fill_to)
             if fill_to == USER_FACE_CAP:
                 user_with_face(h, "other")  # its face is in the request at 100 too
-            h.associate_new_faces(user_id, 0, fill_to - 1)
-            h.confirm_state([user_id])
         h.fill_user(user_id, fill_to, then_add)
 
     return run
@@ -543,5 +588,5 @@ def race_one_face(h: Harness) -> None:
 @directed(C.CONC, "two requests at once for a user at 98")
 def race_cap(h: Harness) -> None:
     with h.setup():
-        user_id, _ = user_with_face(h, "race")
+        user_id = user_holding(h, "race", USER_FACE_CAP - 2)
     race.race_to_the_cap(h, user_id)

@@ -100,10 +100,11 @@ class CallLogEntry:
 
 class Driver:
     def __init__(self, checked_client: Any, raw_client: Any, *, resource_prefix: str,
-                 call_budget: int | None = None) -> None:
+                 call_budget: int | None = None, max_rps: float | None = None) -> None:
         self._clients = {False: checked_client, True: raw_client}
         self.resource_prefix = resource_prefix
         self.call_budget = call_budget
+        self._pacer = Pacer(max_rps) if max_rps else None
         self.created_collections: list[str] = []
         self.calls: Counter[str] = Counter()
         self.log: list[CallLogEntry] = []
@@ -130,6 +131,8 @@ class Driver:
                 raise RunAborted(BudgetExhausted(
                     f"the call budget of {self.call_budget} API calls is spent"))
             self.calls[operation] += 1
+        if self._pacer is not None:
+            self._pacer.wait()
         client = self._clients[raw_client]
         self._raw.body = None
         self._raw.uncertain = False
@@ -276,6 +279,28 @@ class Driver:
         return Outcome(operation, params, None, code or f"HTTP{status}", message, status)
 
 
+class Pacer:
+    """At most ``rate`` calls per second, whichever threads send them (the races do).
+
+    Each call takes the next free slot, ``1 / rate`` seconds after the one before, and
+    sleeps until it, outside the lock: a minimum interval, with no burst to overrun a
+    service's per-second quota.
+    """
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)
+
+
 def _describe_params(params: dict[str, Any], note: dict[str, Any] | None) -> dict[str, Any]:
     out = dict(params)
     if "Image" in out:
@@ -292,13 +317,15 @@ def _describe_outcome(outcome: Outcome) -> dict[str, Any]:
 
 
 def poll(predicate: Any, timeout: float, *, first_delay: float = 0.02,
-         max_delay: float = 1.0) -> bool:
+         max_delay: float = 1.0, initial_delay: float = 0.0) -> bool:
     """Call ``predicate`` until it is true or ``timeout`` seconds pass; back off between calls.
 
     The settle checks use this instead of sleeping blindly: a fast target costs
-    one call, a slow one is given exactly its timeout and no more.
+    one call, a slow one is given exactly its timeout and no more. ``initial_delay``
+    waits before the first call, for a target known to be slow (each call is billed).
     """
     deadline = time.monotonic() + timeout
+    time.sleep(min(initial_delay, timeout))
     delay = first_delay
     while True:
         if INTERRUPTED.is_set():

@@ -40,7 +40,7 @@ from conformance.errors import (
     TargetUnreachable,
     TargetUnsupported,
 )
-from conformance.harness import Harness, RunContext
+from conformance.harness import RunContext, rooms
 from conformance.harness.observe import OutcomeUnknown, SetupDeviated
 from conformance.kinds import connect
 from conformance.ledger import Ledger
@@ -64,12 +64,17 @@ class Profile:
     # Shrinking a new finding stops after this long: a failing run ends within a small
     # multiple of a passing one, and the finding keeps the shortest sequence found by then.
     shrink_seconds: int = 30
+    # Every clause judged with the fewest calls, for a billed service: the directed checks
+    # share collections and faces (``harness.rooms.Shared``) and fewer pairs of persons.
+    frugal: bool = False
 
 
 PROFILES = {p.name: p for p in (
     Profile("dev", 12, 20, "quick look while developing", shrink_seconds=20),
     Profile("ci", 60, 40, "the CI gate: thorough but bounded", shrink_seconds=60),
     Profile("nightly", 300, 60, "long exploration for scheduled runs", shrink_seconds=300),
+    Profile("live", 0, 0, "live AWS: every clause judged in at most 400 calls, no exploration",
+            shrink_seconds=0, frugal=True),
 )}
 
 Progress = Callable[[str], None]
@@ -152,19 +157,21 @@ def run_part(target: Target, job: Job, progress: Progress = lambda _: None) -> R
             clients = connection.clients
             driver = Driver(clients.checked, clients.raw,
                             resource_prefix=f"cfs-{secrets.token_hex(3)}-",
-                            call_budget=target.call_budget)
+                            call_budget=target.call_budget, max_rps=target.max_rps)
             ctx = RunContext(driver, ledger, connection.images, target.settle_timeout,
-                             driver.resource_prefix, seed=job.seed, replay=job.replay)
+                             driver.resource_prefix, seed=job.seed, replay=job.replay,
+                             frugal=job.profile.frugal)
             _preflight(driver)
             answered = True
             if job.directed:
+                then = (f"then {job.profile.examples} test cases" if job.profile.examples
+                        else "sharing collections and faces, no exploration")
                 progress(f"target {target.name} answers; running profile {job.profile.name} "
-                         f"({len(DIRECTED)} directed checks, then {job.profile.examples} test "
-                         f"cases), seed {job.seed}")
+                         f"({len(DIRECTED)} directed checks, {then}), seed {job.seed}")
             phases = _Phases(ctx, target, connection.endpoint_url, progress,
                              job.first_failure_only)
             if job.directed:
-                phases.directed()
+                phases.directed(rooms.Shared(ctx) if job.profile.frugal else rooms.Fresh(ctx))
             if job.batches and not (phases.findings and job.first_failure_only):
                 phases.explore(job.profile, job.batches)
         except RunAborted as aborted:
@@ -233,6 +240,7 @@ _RETRIES = 3
 _UNKNOWN_RETRIES = 8
 # How often exploration starts again when such a request made its steps unrepeatable.
 _EXPLORATION_RESTARTS = 10
+_STOPPED = "stopped"
 
 
 class _Phases:
@@ -257,28 +265,33 @@ class _Phases:
 
     # --- directed checks -----------------------------------------------------------------
 
-    def directed(self) -> None:
-        for n, check in enumerate(DIRECTED, 1):
-            if n % 10 == 0:
-                self.progress(f"directed checks: {n} of {len(DIRECTED)}, "
-                              f"{self.ctx.driver.calls_made()} calls so far")
-            self.case_outcomes[(check.clause, check.case)] = self.run_directed(check)
-            if self.findings and self.first_failure_only:
-                return
+    def directed(self, where: rooms.Rooms) -> None:
+        try:
+            for n, check in enumerate(DIRECTED, 1):
+                if n % 10 == 0:
+                    self.progress(f"directed checks: {n} of {len(DIRECTED)}, "
+                                  f"{self.ctx.driver.calls_made()} calls so far")
+                self.case_outcomes[(check.clause, check.case)] = self.run_directed(check, where)
+                if self.findings and self.first_failure_only:
+                    return
+        finally:
+            where.close()
 
-    def run_directed(self, check: DirectedCheck) -> str:
-        """One directed check, in a collection of its own: its outcome for the clause."""
+    def run_directed(self, check: DirectedCheck, where: rooms.Rooms) -> str:
+        """One directed check, on the collection ``where`` gives: its outcome for the clause."""
         ledger = self.ctx.ledger
         blocked = unknown = 0
         while blocked < _RETRIES:
-            harness = Harness(self.ctx)
+            harness = where.open()
+            outcome = ""
             ledger.case = (check.clause, check.case)
             knock_ons = sum(ledger.knock_ons.values())
             try:
                 check.run(harness)
                 if not ledger.case_checks[(check.clause, check.case)]:
                     return "not checked: the check never reached the clause"
-                return verdicts.PASSED
+                outcome = verdicts.PASSED
+                return outcome
             except Failure as failure:
                 if failure.clause == check.clause:
                     self.record(failure, check.case)
@@ -305,9 +318,13 @@ class _Phases:
                     return f"blocked by {', '.join(sorted(ledger.known))}"
                 self.errors.append(_suite_error(exc))
                 return "not checked: internal error of the suite (see errors)"
+            except BaseException:
+                outcome = _STOPPED  # the run ends (budget, interrupt): nothing to re-read
+                raise
             finally:
                 ledger.case = None
-                harness.close()
+                where.done(harness, passed=outcome == verdicts.PASSED,
+                           stopping=outcome == _STOPPED)
         return f"blocked by {blocker}"
 
     # --- exploration ------------------------------------------------------------------------

@@ -54,7 +54,7 @@ ADHOC_NAME = "endpoint"
 RekognitionClient = Any
 
 _COMMON_KEYS = frozenset({
-    "kind", "settle_timeout", "faces_dir", "call_budget", "strictness",
+    "kind", "settle_timeout", "faces_dir", "call_budget", "max_rps", "strictness",
     "expected_failures", "expected_failures_file", "readings",
 })
 _KEYS_BY_KIND: Mapping[str, frozenset[str]] = MappingProxyType({
@@ -89,6 +89,7 @@ class Target:
     settle_timeout: float = 10.0
     faces_dir: Path | None = None
     call_budget: int | None = None
+    max_rps: float | None = None  # API calls per second at most, all threads together
     strictness: Strictness = "spec"
     # Known deviations, whole clauses or cases: reported, but they do not fail the run.
     expected_failures: tuple[KnownDeviation, ...] = ()
@@ -255,6 +256,14 @@ def _parse_target(name: str, table: Mapping[str, Any], base: Path, source: str) 
                               f"got {count}")
         return count
 
+    def rate(key: str, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _wrong_type(source, key, "a number of calls per second", value)
+        if not math.isfinite(value) or value <= 0:
+            raise ConfigError(f"{source}: {key}: must be a positive number of calls per "
+                              f"second, got {value}")
+        return float(value)
+
     def directory(key: str, value: Any) -> Path:
         given = Path(string(key, value)).expanduser()
         # Relative to the file, not the working directory, so a run works from anywhere.
@@ -300,6 +309,7 @@ def _parse_target(name: str, table: Mapping[str, Any], base: Path, source: str) 
         settle_timeout=opt("settle_timeout", seconds, DEFAULT_SETTLE_TIMEOUT[kind]),
         faces_dir=opt("faces_dir", directory),
         call_budget=opt("call_budget", budget),
+        max_rps=opt("max_rps", rate),
         strictness=opt("strictness", strictness, "spec"),
         expected_failures=(opt("expected_failures", failures)
                            or opt("expected_failures_file", failures_file, ())),

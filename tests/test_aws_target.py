@@ -36,7 +36,7 @@ def credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 
-def aws_target(tmp_path: Path, url: str, budget: int) -> Target:
+def aws_target(tmp_path: Path, url: str, budget: int, extra: str = "") -> Target:
     photos = tmp_path / "faces"
     photos.mkdir(exist_ok=True)
     for person in range(4):  # distinct people, one face each
@@ -49,6 +49,7 @@ endpoint_url = "{url}"
 faces_dir = "faces"
 call_budget = {budget}
 settle_timeout = 10
+{extra}
 """)
     return resolve_target(load_targets(tmp_path / "targets.toml"), "live", None)
 
@@ -65,6 +66,21 @@ def test_an_aws_like_service_conforms_through_throttling_faults_and_settling(
     result = run_suite(aws_target(tmp_path, aws_like.url, budget=20000), profile="dev", seed=1)
     assert result.verdict == "conforms", [f.message for f in result.findings] + [
         e.message for e in result.errors]
+    assert result.calls.get("retries", 0) > 0  # throttling and faults were absorbed
+    assert result.hard_states.get("settled", 0) > 0
+    assert collections_on(aws_like) == []
+
+
+@pytest.mark.usefixtures("credentials")
+def test_a_live_run_judges_every_clause_of_an_aws_like_service_within_400_calls(
+        tmp_path: Path, aws_like: EmulatorServer) -> None:
+    target = aws_target(tmp_path, aws_like.url, budget=400, extra="max_rps = 200")
+    assert target.max_rps == 200
+    result = run_suite(target, profile="live", seed=1)
+    assert result.verdict == "conforms", [f.message for f in result.findings] + [
+        e.message for e in result.errors]
+    assert result.calls_sent() <= 400, result.calls
+    assert [c.clause for c in result.clauses if c.status != "passed"] == []
     assert result.calls.get("retries", 0) > 0  # throttling and faults were absorbed
     assert result.hard_states.get("settled", 0) > 0
     assert collections_on(aws_like) == []

@@ -284,6 +284,7 @@ def test_ci_profile_has_a_fixed_default_seed() -> None:
 
     assert default_seed("ci", None) == 0
     assert default_seed("ci", "random") is None
+    assert default_seed("live", None) == 0
     assert default_seed("dev", None) is None
     assert default_seed("dev", 5) == 5
 

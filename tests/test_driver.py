@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -367,3 +368,26 @@ def test_the_raw_client_reaches_the_servers_own_validation(driver: Driver,
     outcome = driver.call("AssociateFaces", params, raw_client=True)
     assert outcome.error in ("InvalidParameterException", "ValidationException")
     assert driver.log[-1].raw_client is True
+
+
+def test_max_rps_holds_concurrent_calls_to_the_rate(make_driver: Callable[..., Driver],
+                                                    server: EmulatorServer) -> None:
+    backend = server.reset(Behaviour())
+    serve = backend.handle
+    arrived: list[float] = []
+
+    def timed(operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        arrived.append(time.monotonic())
+        return serve(operation, request)
+
+    backend.handle = timed  # type: ignore[method-assign]
+    driver = make_driver(max_rps=20.0)
+    driver.create_collection(PREFIX + "c0")
+    with ThreadPoolExecutor(max_workers=4) as pool:  # the race checks send from threads
+        outcomes = list(pool.map(lambda _: driver.call("ListUsers", {
+            "CollectionId": PREFIX + "c0"}), range(40)))
+    assert all(o.ok for o in outcomes)
+    assert len(arrived) == 41
+    # 20 a second, with room for network jitter; a slow machine only sends fewer.
+    busiest = max(sum(1 for t in arrived if start <= t < start + 1.0) for start in arrived)
+    assert busiest <= 25, busiest

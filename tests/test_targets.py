@@ -84,6 +84,7 @@ region = "us-east-1"
 profile = "default"
 faces_dir = "faces"
 call_budget = 2000
+max_rps = 4.5
 strictness = "aws"
 expected_failures = ["AF-CAP-USER"]
 
@@ -111,6 +112,7 @@ def test_full_file_parses(tmp_path: Path) -> None:
     assert aws.profile == "default"
     assert aws.faces_dir == tmp_path / "faces"
     assert aws.call_budget == 2000
+    assert aws.max_rps == 4.5
     assert aws.strictness == "aws"
     assert aws.settle_timeout == 60.0
     assert dict(aws.readings) == {"AMB-CAP": "exception"}
@@ -120,6 +122,7 @@ def test_full_file_parses(tmp_path: Path) -> None:
     assert embedded.kind == "embedded"
     assert embedded.settle_timeout == 10.0
     assert embedded.call_budget is None
+    assert embedded.max_rps is None
     assert embedded.strictness == "spec"
 
 
@@ -144,6 +147,17 @@ def test_the_repository_targets_file_parses() -> None:
     targets = load_targets(REPO / "targets.toml")
     assert targets.default == "embedded"
     assert targets.targets["embedded"].kind == "embedded"
+
+
+def test_the_shipped_aws_target_fits_the_live_profile_with_room() -> None:
+    from conformance.cost import profile_calls
+
+    aws = load_targets(REPO / "targets.toml").targets["aws"]
+    live = profile_calls("live")
+    assert live is not None
+    # Room for what live AWS adds: the polls of slow settling and re-reads after knock-ons.
+    assert aws.call_budget is not None and aws.call_budget >= 1.4 * sum(live.values())
+    assert aws.max_rps is not None and aws.max_rps <= 5
 
 
 def test_no_path_and_no_file_gives_the_builtin_embedded_target(
@@ -331,6 +345,14 @@ BAD_FILES: list[tuple[str, str, list[str]]] = [
      ["targets.x.call_budget: must be a positive number"]),
     ("call_budget zero", '[targets.x]\nkind = "embedded"\ncall_budget = 0\n',
      ["targets.x.call_budget: must be a positive number"]),
+    ("max_rps zero", '[targets.x]\nkind = "embedded"\nmax_rps = 0\n',
+     ["targets.x.max_rps: must be a positive number of calls per second, got 0"]),
+    ("max_rps negative", '[targets.x]\nkind = "embedded"\nmax_rps = -2.5\n',
+     ["targets.x.max_rps: must be a positive number of calls per second"]),
+    ("max_rps inf", '[targets.x]\nkind = "embedded"\nmax_rps = inf\n',
+     ["targets.x.max_rps: must be a positive number of calls per second"]),
+    ("max_rps as string", '[targets.x]\nkind = "embedded"\nmax_rps = "5"\n',
+     ["targets.x.max_rps: expected a number of calls per second, got string '5'"]),
     ("strictness", '[targets.x]\nkind = "embedded"\nstrictness = "strict"\n',
      ["targets.x.strictness: unknown strictness 'strict'", '"spec" or "aws"']),
     ("aws region", '[targets.x]\nkind = "aws"\nfaces_dir = "f"\nregion = "us-east1"\n',

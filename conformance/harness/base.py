@@ -31,10 +31,23 @@ class RunContext:
     seed: int = 0
     replay: str = ""  # the command that replays this run, for findings
     concurrency: bool = True
+    # The live profile: every clause judged with the fewest calls (fewer pairs of persons
+    # for AF-THRESHOLD-DEFAULT); its directed checks share collections (``harness.rooms``).
+    frugal: bool = False
+    settling_seen: bool = False  # a settle has needed more than one listing
     counter: itertools.count[int] = field(default_factory=itertools.count)
 
     def next_id(self) -> int:
         return next(self.counter)
+
+    def poll_delays(self) -> dict[str, float]:
+        """How ``driver.poll`` spaces the listings of a settle. Live: fewer, longer waits,
+        so a user that takes the whole minute AWS allows costs about a dozen ListUsers, and
+        once a user was seen still settling, a wait before the first listing too."""
+        if not self.frugal:
+            return {}
+        return {"first_delay": 0.25, "max_delay": max(1.0, self.settle_timeout / 6),
+                "initial_delay": 0.25 if self.settling_seen else 0.0}
 
 
 class HarnessBase:
@@ -58,6 +71,39 @@ class HarnessBase:
         # they may have indexed unseen is the same person's.
         self.unknown_images: dict[str, int] = {}
         self._failures_before = ctx.ledger.failures_raised
+        # In a collection shared by directed checks (``harness.rooms``), the unowned faces
+        # earlier checks used are given out again instead of indexing new ones (each
+        # IndexFaces on AWS is billed), but never twice to one check.
+        # Users likewise (``spare_user``).
+        self.reuse_faces = False
+        self.handed_out: set[str] = set()
+        self.handed_out_users: set[str] = set()
+        self.filled_user: str | None = None  # see ``directed.user_holding``
+
+    def begin_check(self) -> None:
+        """A directed check starts on this shared collection: earlier checks' faces and
+        users may be given out again."""
+        self.reuse_faces = True
+        self.handed_out.clear()
+        self.handed_out_users.clear()
+
+    def spare_user(self, person: int | None) -> str | None:
+        """On a shared collection: a user an earlier check left holding exactly one face of
+        ``person`` (None: a user that never held a face), not yet used by this check."""
+        if not self.reuse_faces:
+            return None
+        for user in self.model.users.values():
+            if user.user_id in self.handed_out_users or user.user_id == self.filled_user:
+                continue
+            if (not user.had_face if person is None else len(user.faces) == 1 and
+                    self.model.faces[next(iter(user.faces))].person == person):
+                self.handed_out_users.add(user.user_id)
+                return user.user_id
+        return None
+
+    def rebase(self) -> None:
+        """From now on ``failed`` counts only new failures (a shared collection, re-read)."""
+        self._failures_before = self.ctx.ledger.failures_raised
 
     @property
     def failed(self) -> bool:
@@ -94,12 +140,22 @@ class HarnessBase:
         return f"{self.ctx.resource_prefix}t{self.ctx.next_id()}-{suffix}"[:64]
 
     def new_user_id(self, stem: str) -> str:
-        return f"{stem}{self.ctx.next_id()}"
+        user_id = f"{stem}{self.ctx.next_id()}"
+        self.handed_out_users.add(user_id)
+        return user_id
 
     def user_ids(self) -> list[str]:
         return sorted(self.model.users)
 
-    def index_face(self, person: int) -> str:
+    def index_face(self, person: int, *, fresh: bool = False) -> str:
+        """A face of ``person`` no one holds and this check has not used: a new one, unless
+        an earlier check on this shared collection left one unowned (and not ``fresh``)."""
+        if self.reuse_faces and not fresh:
+            reused = next((f.face_id for f in self.model.faces.values() if f.owner is None
+                           and f.person == person and f.face_id not in self.handed_out), None)
+            if reused is not None:
+                self.handed_out.add(reused)
+                return reused
         images = self.ctx.images
         # A fresh ExternalImageId each time: M.IF.1 lets a server save no duplicate for the
         # same image, collection and external id, and the suite indexes the same bytes again.
@@ -117,6 +173,7 @@ class HarnessBase:
         self.ledger.check(C.SCHEMA, face_id not in self.model.faces,
                           f"IndexFaces returned FaceId {face_id} that already exists")
         self.model.add_face(face_id, person)
+        self.handed_out.add(face_id)
         return face_id
 
     def remember_token(self, operation: str, token: str, params: dict[str, Any],

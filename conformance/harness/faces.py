@@ -190,11 +190,14 @@ class FaceOperations(Observing):
         for start in range(0, len(new), USER_FACE_CAP):
             self.send_associate(FacesRequest(user_id, new[start:start + USER_FACE_CAP], 0.0))
 
-    def send_invalid(self, user_id: str, case: InvalidCase) -> None:
+    def send_invalid(self, user_id: str, case: InvalidCase, *, verify: bool = True
+                     ) -> list[str]:
         """AF-INPUT, AF-CAP-REQUEST, AF-THRESHOLD-RANGE: the server rejects, nothing changes.
 
         The request is otherwise one that would associate an unowned face, so a server
-        that lets the broken value through shows it by associating the face.
+        that lets the broken value through shows it by associating the face. Without
+        ``verify`` the caller checks that nothing changed (``check_no_effect``) once,
+        after several such requests: the faces returned are the ones sent.
         """
         candidates = self.model.unowned_faces()[:1] or [self.index_face(0)]
         params: dict[str, Any] = {"CollectionId": self.collection, "UserId": user_id,
@@ -219,8 +222,14 @@ class FaceOperations(Observing):
             checks.check_validation_error(self.ledger, case.clause, outcome, what)
             if case.full_match_only:
                 self.ledger.observe(A.AMB_PATTERN_ANCHOR, "full-match", what)
-        self.verify_user(user_id, case.clause, candidates)
-        listed = self.list_faces(clause=case.clause, FaceIds=candidates)
-        owners = [u for u in self.owners_of(listed, clause=case.clause).values() if u]
-        self.ledger.check(case.clause, not owners,
+        if verify:
+            self.check_no_effect(user_id, case.clause, candidates)
+        return candidates
+
+    def check_no_effect(self, user_id: str, clause: C, candidates: list[str]) -> None:
+        """After rejected requests: the user and the faces they named are unchanged."""
+        self.verify_user(user_id, clause, candidates)
+        listed = self.list_faces(clause=clause, FaceIds=candidates)
+        owners = [u for u in self.owners_of(listed, clause=clause).values() if u]
+        self.ledger.check(clause, not owners,
                           f"the rejected request still associated {candidates} to {owners}")

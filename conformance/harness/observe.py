@@ -285,8 +285,11 @@ class Observing(HarnessBase):
         if not waiting:
             return
         last: dict[str, Any] = {}
+        polls = 0
 
         def all_settled() -> bool:
+            nonlocal polls
+            polls += 1
             listed = statuses(self.list_users(clause=C.AF_STATUS))
             last.update(listed)
             for user_id in waiting:
@@ -300,7 +303,8 @@ class Observing(HarnessBase):
                     return True  # a known deviation, tolerated: waiting cannot mend it
             return all(listed.get(u) in self.model.settled_status_options(u) for u in waiting)
 
-        settled = poll(all_settled, self.ctx.settle_timeout)
+        settled = poll(all_settled, self.ctx.settle_timeout, **self.ctx.poll_delays())
+        self.ctx.settling_seen = self.ctx.settling_seen or polls > 1
         if not settled:
             self.blame_state(waiting, clause, touched)
         self.ledger.check(C.AF_STATUS, settled,
