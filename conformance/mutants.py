@@ -98,6 +98,7 @@ MUTANTS: tuple[Mutant, ...] = (
     _mutant("index-faces-confidence-string", C.SCHEMA),
     _mutant("list-faces-drops-page-edge", C.LIST_FACES),
     _mutant("list-faces-ignores-userid", C.LIST_FACES),
+    _mutant("list-faces-skips-with-pages-of-three", C.LIST_FACES),
     _mutant("list-users-repeats-page-edge", C.LIST_USERS),
     _mutant("no-lock", C.CONC),
 )

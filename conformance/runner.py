@@ -61,8 +61,9 @@ class Profile:
     examples: int  # Hypothesis test cases, each a fresh collection
     steps: int  # rules per test case at most
     description: str
-    # Shrinking a new finding stops after this long: a failing run ends within a small
-    # multiple of a passing one, and the finding keeps the shortest sequence found by then.
+    # Shrinking stops after this long in all (each exploration batch gets its share): a
+    # failing run ends within a small multiple of a passing one, and a finding keeps the
+    # shortest sequence found by then.
     shrink_seconds: int = 30
     # Every clause judged with the fewest calls, for a billed service: the directed checks
     # share collections and faces (``harness.rooms.Shared``) and fewer pairs of persons.
@@ -370,7 +371,11 @@ class _Phases:
         )
         failures: list[Failure] = []
         restarts = 0
-        with with_reporter(lambda _: None), _shrinking_bounded(profile.shrink_seconds):
+        # The run's shrinking budget is shared by its batches: each batch shrinks its own
+        # findings (it knows nothing of the others'), and the run still ends within
+        # ``shrink_seconds`` of shrinking, wherever its batches run.
+        share = max(1, profile.shrink_seconds // len(parallel.batches(profile.examples, 0)))
+        with with_reporter(lambda _: None), _shrinking_bounded(share):
             while True:
                 try:
                     failures += _run_machine(factory, hypothesis_settings)

@@ -5,7 +5,7 @@ against a ``conformance serve`` of its own N times (seeds 0..N-1), sends the sig
 progress names the phase, and reports the worst stop latency, the exit codes, whether the
 report was written (and how many test cases it counts) and the collections left on the
 server. Shrinking needs a finding that exploration makes: that server runs with
-``--deviation zero-threshold-is-default``, which the directed checks do not catch.
+``--deviation list-faces-skips-with-pages-of-three``, which the directed checks do not catch.
 
     PYTHONPATH=. python scripts/interrupt_latency.py --times 10
 """

@@ -149,6 +149,9 @@ class FaceOperations(OperationsBase):
                                              request, default_size=1000)
         if after is not None and self._deviates("list-faces-drops-page-edge"):
             page = page[1:]
+        if (after is not None and int(request.get("MaxResults") or 0) >= 3
+                and self._deviates("list-faces-skips-with-pages-of-three")):
+            page = page[1:]
         listed = []
         named = self._reading("AMB-FACE-USERID") == "listed"
         for face in page:

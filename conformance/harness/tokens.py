@@ -99,13 +99,14 @@ class TokenOperations(UserOperations):
             listed = {u.get("UserId") for u in self.list_users(clause=clause)}
         finally:
             self._reading_state = False
-        for user_id in user_ids:
-            exists = user_id in self.model.users
+        # Existence of every user first: verifying one may re-read the state into the model.
+        modelled = {user_id: user_id in self.model.users for user_id in user_ids}
+        for user_id, exists in modelled.items():
             self.ledger.check(clause, (user_id in listed) == exists,
                               f"user {user_id!r} must {'' if exists else 'not '}exist, but "
                               f"ListUsers {'does not show' if exists else 'shows'} it")
-            if exists:
-                self.verify_user(user_id, clause)
+        for user_id in (u for u, exists in modelled.items() if exists):
+            self.verify_user(user_id, clause)
 
     def _gone(self, operation: str, user_id: str) -> A | None:
         """The REPLAY-GONE ambiguity of ``operation`` if the user its request names does not

@@ -470,6 +470,20 @@ def _(rig: Rig, deviated: bool) -> None:
     assert seen == ([faces[0], faces[1], faces[3]] if deviated else faces)
 
 
+@scenario("list-faces-skips-with-pages-of-three")
+def _(rig: Rig, deviated: bool) -> None:
+    faces = rig.faces(7)
+    seen, token = [], None
+    for _ in range(10):
+        page = rig.client.list_faces(CollectionId=COLLECTION, MaxResults=3,
+                                     **({"NextToken": token} if token else {}))
+        seen += faces_ids(page["Faces"])
+        token = page.get("NextToken")
+        if not token:
+            break
+    assert seen == ([*faces[:3], faces[4], faces[5]] if deviated else faces)
+
+
 @scenario("list-users-repeats-page-edge")
 def _(rig: Rig, deviated: bool) -> None:
     names = [rig.user(f"user-{i}") for i in range(4)]
