@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+from typing import Any
 
 from conformance.emulator import protocol
 from conformance.emulator.backend import Backend
@@ -20,6 +22,12 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     backend: Backend
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that went away mid-answer (a run stopped, a proxy's reset) is not an
+        # error of the server; anything else is printed as socketserver does.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
