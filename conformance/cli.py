@@ -303,6 +303,9 @@ def _parser() -> argparse.ArgumentParser:
     selftest.add_argument("--seed", type=int, metavar="N",
                           help="base seed; each entry's seed derives from it and its name "
                                "(default: 0, so results are reproducible)")
+    selftest.add_argument("--seeds", type=int, default=1, metavar="N",
+                          help="run each entry with N seeds (base seeds SEED, SEED+1, ...); an "
+                               "entry holds only if it holds with every one (default: 1)")
     selftest.add_argument("--only", nargs="+", default=[], metavar="NAME",
                           help="run only these catalogue entries (see conformance/mutants.py)")
     selftest.add_argument("--report-dir", type=Path, default=Path("reports") / "selftest",
@@ -586,7 +589,7 @@ def _selftest(args: argparse.Namespace) -> int:
     progress(f"self-test: {len(entries)} entries, profile {args.profile}, {jobs} jobs")
     result = run_selftest(entries, profile=args.profile, jobs=jobs,
                           seed=DEFAULT_SEED if args.seed is None else args.seed,
-                          progress=progress)
+                          progress=progress, seeds=args.seeds)
     for line in table_lines(result):
         print(line)
     paths = write_reports(result, args.report_dir)

@@ -162,6 +162,8 @@ def _reading_variants() -> list[Variant]:
 
 
 VARIANTS: tuple[Variant, ...] = (
+    # The reference itself: every default reading, held to the same consistency as the rest.
+    _variant("reference", "the reference emulator, every default reading"),
     *_reading_variants(),
     _variant("all-other-readings", "every non-default reading at once",
              readings=dict(_non_default_readings())),

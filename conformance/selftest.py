@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
 from conformance.errors import EXIT_CONFORMS, EXIT_FAILURES, ConfigError
@@ -35,6 +36,7 @@ from conformance.mutants import (
     Entry,
     MultiMutant,
     Mutant,
+    Variant,
 )
 from conformance.results import NOTICE_KINDS, RunResult
 from conformance.targets import DEFAULT_SETTLE_TIMEOUT, Target
@@ -286,10 +288,11 @@ def select(entries: Sequence[Entry], names: Sequence[str]) -> list[Entry]:
 
 
 def run_selftest(entries: Sequence[Entry], profile: str = "ci", jobs: int | None = None,
-                 seed: int = DEFAULT_SEED, progress: Progress = lambda _: None
-                 ) -> SelftestResult:
+                 seed: int = DEFAULT_SEED, progress: Progress = lambda _: None,
+                 seeds: int = 1) -> SelftestResult:
     """Run the suite against every entry, ``jobs`` at a time (default: one per core), in
-    worker processes.
+    worker processes; with ``seeds`` > 1, each entry with that many seeds (base seeds
+    ``seed``, ``seed + 1``, ...), its result the first that is not as expected.
 
     Workers are spawned, so they import the caller's main module afresh: a script that
     calls this must do so under ``if __name__ == "__main__":``, as multiprocessing requires.
@@ -298,6 +301,8 @@ def run_selftest(entries: Sequence[Entry], profile: str = "ci", jobs: int | None
         jobs = os.cpu_count() or 1
     if jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {jobs}")
+    if seeds < 1:
+        raise ConfigError(f"--seeds must be at least 1, got {seeds}")
     clock = time.monotonic()
     done: dict[str, EntryResult] = {}
     ordered = sorted(entries, key=_expected_cost, reverse=True)
@@ -307,7 +312,8 @@ def run_selftest(entries: Sequence[Entry], profile: str = "ci", jobs: int | None
     with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, max(len(entries), 1)),
                                                 mp_context=context,
                                                 max_tasks_per_child=1) as pool:
-        futures = {pool.submit(_run_entry, e, profile, entry_seed(seed, e.name)): e
+        futures = {pool.submit(_run_entry, e, profile,
+                               [entry_seed(seed + k, e.name) for k in range(seeds)]): e
                    for e in ordered}
         try:
             for future in concurrent.futures.as_completed(futures):
@@ -345,8 +351,23 @@ def _expected_cost(entry: Entry) -> tuple[bool, bool, bool, float]:
             b.throttle_every > 0, b.settle_seconds)
 
 
-def _run_entry(entry: Entry, profile: str, seed: int) -> EntryResult:
-    """One entry, in a worker process: start its emulator, run the suite, classify."""
+def _run_entry(entry: Entry, profile: str, seeds: list[int]) -> EntryResult:
+    """One entry, in a worker process, with each seed until one is not as expected."""
+    record = _run_entry_once(entry, profile, seeds[0])
+    for seed in seeds[1:]:
+        if not _as_expected(record):
+            break
+        record = _run_entry_once(entry, profile, seed)
+    return record
+
+
+def _as_expected(record: EntryResult) -> bool:
+    return record.result in ("caught", "passed", "reported")
+
+
+def _run_entry_once(entry: Entry, profile: str, seed: int) -> EntryResult:
+    """One entry with one seed: start its emulator, run the suite, classify. A variant
+    that passes is run again with every reading it showed pinned (``consistency``)."""
     from conformance.runner import run_suite
 
     target = Target(name=f"selftest-{entry.name}", kind="embedded",
@@ -357,18 +378,59 @@ def _run_entry(entry: Entry, profile: str, seed: int) -> EntryResult:
     try:
         # A multi-fault mutant is a whole run: every deviation must be found in it.
         result = run_suite(target, profile=profile, seed=seed, first_failure_only=mutant)
+        score = score_multi(entry, result) if isinstance(entry, MultiMutant) else None
+        outcome = _classify(result, entry, score)
+        detail = _detail(result)
+        if isinstance(entry, Variant) and outcome == "passed":
+            problem = consistency(target, result, profile, seed)
+            if problem:
+                outcome, detail = "FAILED", problem
     except Exception as exc:  # a run that could not start says nothing about the suite's power
         return _record(entry, seed, "error", time.monotonic() - clock, 0, [],
                        f"{type(exc).__name__}: {exc}")
-    score = score_multi(entry, result) if isinstance(entry, MultiMutant) else None
-    record = _record(entry, seed, _classify(result, entry, score), time.monotonic() - clock,
-                     result.calls_sent(),
-                     list(dict.fromkeys(f.clause for f in result.findings)), _detail(result),
+    record = _record(entry, seed, outcome, time.monotonic() - clock, result.calls_sent(),
+                     list(dict.fromkeys(f.clause for f in result.findings)), detail,
                      next((e.detail for e in result.errors if e.detail), ""), score)
     if score is None:
         return record
     return dataclasses.replace(record, findings=[
         f"[{f.clause}] {_first_line(f.message)}" for f in result.findings])
+
+
+def observed_readings(result: RunResult) -> tuple[dict[str, str], list[str]]:
+    """The one reading of each ambiguity the run observed, and the ambiguities it saw
+    more than one reading of ("AMB-X: a + b"), which a fixed target never shows."""
+    single: dict[str, str] = {}
+    mixed: list[str] = []
+    for ambiguity, counts in sorted(result.behaviour_profile.items()):
+        seen = sorted(r for r, n in counts.items() if n)
+        if len(seen) == 1:
+            single[ambiguity] = seen[0]
+        elif seen:
+            mixed.append(f"{ambiguity}: {' + '.join(seen)}")
+    return single, mixed
+
+
+def consistency(target: Target, first: RunResult, profile: str, seed: int) -> str:
+    """One behaviour, one profile (issue 9): the run showed one reading per ambiguity; a
+    rerun with all of them pinned conforms too; ``conformance diff`` of the two runs finds
+    no change. What went wrong, or ""."""
+    from conformance.report.diff import diff_lines, diff_results
+    from conformance.runner import run_suite
+
+    pins, mixed = observed_readings(first)
+    if mixed:
+        return f"mixed readings: {'; '.join(mixed)}"
+    pinned = dataclasses.replace(target, readings=MappingProxyType(pins))
+    again = run_suite(pinned, profile=profile, seed=seed)
+    if again.verdict != "conforms":
+        return (f"the rerun with its {len(pins)} observed readings pinned does not conform: "
+                f"{_detail(again)}")
+    drift = diff_results(first, again)
+    if drift.changed:
+        return ("conformance diff of the run and its pinned rerun: "
+                + "; ".join(diff_lines(drift)[1:]))
+    return ""
 
 
 def _classify(result: RunResult, entry: Entry, score: MultiScore | None = None) -> Outcome:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from conformance.mutants import (
     Mutant,
 )
 from conformance.results import ClauseResult, FindingRecord, RunResult, SuiteErrorRecord
+from conformance.runner import run_suite
 from conformance.selftest import (
     README_END,
     README_START,
@@ -30,15 +32,18 @@ from conformance.selftest import (
     Outcome,
     SelftestResult,
     _record,
+    consistency,
     entry_seed,
     markdown,
     multi_rows,
+    observed_readings,
     run_selftest,
     score_multi,
     select,
     table_lines,
     update_readme,
 )
+from conformance.targets import Target
 
 # Three clauses the dev profile reaches quickly, and one variant: the real run stays short.
 SUBSET = ("move-owned-face", "threshold-range-unchecked", "new-user-active",
@@ -372,10 +377,11 @@ def test_a_mutant_that_is_not_caught_survives_and_fails_the_self_test() -> None:
 # --------------------------------------------------------------------------- the whole catalogue
 # CI runs every mutant, so a change that stops the suite catching any of them fails CI:
 # under "ci", each stops at its first failure (about a minute for all fifty). A passing
-# variant is a whole run, and sixteen would not fit CI's time, so CI runs a representative
-# few under "dev": every non-default reading at once, and the three timing variants.
+# variant is a whole run (two: the rerun with its readings pinned), and forty would not fit
+# CI's time, so CI runs a representative few under "dev": the reference, every non-default
+# reading at once, and the three timing variants.
 # `conformance selftest` runs all of them under "ci".
-CI_VARIANTS = ("all-other-readings", "slow-settle", "throttled", "faulty")
+CI_VARIANTS = ("reference", "all-other-readings", "slow-settle", "throttled", "faulty")
 
 
 @pytest.mark.slow
@@ -392,3 +398,32 @@ def test_representative_legal_variants_pass() -> None:
     assert [e.name for e in result.entries] == list(CI_VARIANTS)
     failed = [(e.name, e.result, e.detail) for e in result.entries if e.result != "passed"]
     assert not failed
+
+
+# ------------------------------------------------------------- one behaviour, one profile
+
+
+def test_observed_readings_are_one_per_ambiguity_or_named_as_mixed() -> None:
+    run = dataclasses.replace(_run({}, []), behaviour_profile={
+        "AMB-CAP": {"exception": 3}, "AMB-TOKEN-SCOPE": {"per-operation": 2, "shared": 1},
+        "AMB-BUSY": {}})
+    single, mixed = observed_readings(run)
+    assert single == {"AMB-CAP": "exception"}
+    assert mixed == ["AMB-TOKEN-SCOPE: per-operation + shared"]
+
+
+@pytest.mark.slow
+def test_a_variant_is_held_to_its_pinned_rerun_and_to_no_drift() -> None:
+    target = Target(name="reference", kind="embedded", behaviour=Behaviour())
+    first = run_suite(target, profile="dev", seed=2)
+    assert first.verdict == "conforms"
+    # The run and a rerun with every reading it showed pinned: no drift.
+    assert consistency(target, first, "dev", 2) == ""
+    # A record claiming a reading the target never shows: the pinned rerun fails on it.
+    claimed = dataclasses.replace(first, behaviour_profile={
+        **first.behaviour_profile, "AMB-EMPTY-AGAIN": {"ACTIVE": 1}})
+    problem = consistency(target, claimed, "dev", 2)
+    assert problem.startswith("the rerun with its"), problem
+    mixed = dataclasses.replace(first, behaviour_profile={
+        **first.behaviour_profile, "AMB-CAP": {"exception": 1, "unsuccessful-entries": 1}})
+    assert consistency(target, mixed, "dev", 2).startswith("mixed readings: AMB-CAP")
