@@ -88,6 +88,12 @@ class TransportError(SuiteError):
     exit_code = EXIT_TARGET
 
 
+class UnfitPhoto(SuiteError):
+    """A photo of the target's faces_dir shows no face or several: the user must replace it."""
+
+    exit_code = EXIT_TARGET
+
+
 class BudgetExhausted(SuiteError):
     """The target's call budget ran out; what was learned so far is still reported."""
 

@@ -30,6 +30,9 @@ class FaceImages:
 
     images: list[bytes]
     names: list[str]  # how a reproducer refers to each: "face_image(3)" or a file path
+    # Photos of a faces_dir (live AWS): a photo in which IndexFaces finds no face or two
+    # is the user's to replace, not a finding against the target.
+    photos: bool = False
 
     @property
     def persons(self) -> int:
@@ -65,7 +68,7 @@ def synthetic_faces(persons: int) -> FaceImages:
 def photo_faces(directory: Path) -> FaceImages:
     """The photos of a faces directory, named by their path in reproducers."""
     files = photo_files(directory)
-    return FaceImages(load_photos(directory), [str(p) for p in files])
+    return FaceImages(load_photos(directory), [str(p) for p in files], photos=True)
 
 
 def load_photos(directory: Path) -> list[bytes]:

@@ -471,7 +471,7 @@ def _replay_command(target: Target, targets_file: Path | None, profile: Profile,
 
 def _error_kind(aborted: RunAborted) -> str:
     name = type(aborted.error).__name__
-    return {"BudgetExhausted": "budget", "SafetyViolation": "suite",
+    return {"BudgetExhausted": "budget", "SafetyViolation": "suite", "UnfitPhoto": "photos",
             "TargetUnreachable": "unreachable", "TargetUnsupported": "unsupported"
             }.get(name, "transport")
 

@@ -103,3 +103,35 @@ def test_no_face_two_faces_and_one_person_twice_are_each_named(tmp_path: Path) -
         "needed)",
     ]
     assert fake.collections == set()
+
+
+@pytest.mark.parametrize("found", [0, 2])
+def test_a_photo_with_no_face_or_two_stops_the_run_with_one_line_not_a_finding(
+        found: int) -> None:
+    """IndexFaces of a faces_dir photo finding no face or two is the photo's fault."""
+    import dataclasses
+
+    from conformance.driver import RunAborted
+    from conformance.errors import UnfitPhoto
+    from conformance.images import FaceImages
+    from tests.test_face_userid import harness
+
+    h = harness()
+    h.ctx.images = FaceImages([face_image(0)], ["faces/alice.jpg"], photos=True)
+    send = h.ctx.driver.call
+
+    def crowded(operation: str, params: dict[str, object], **kw: object):  # type: ignore[no-untyped-def]
+        outcome = send(operation, params, **kw)  # type: ignore[arg-type]
+        if operation != "IndexFaces":
+            return outcome
+        records = (outcome.body or {})["FaceRecords"] * found
+        return dataclasses.replace(outcome, body={**(outcome.body or {}),
+                                                  "FaceRecords": records})
+
+    h.ctx.driver.call = crowded  # type: ignore[method-assign]
+    with pytest.raises(RunAborted) as stopped:
+        h.index_face(0)
+    assert isinstance(stopped.value.error, UnfitPhoto)
+    assert str(stopped.value.error).startswith(
+        f"photo faces/alice.jpg: IndexFaces found {found} faces in it")
+    assert h.ledger.failures_raised == 0

@@ -13,7 +13,8 @@ from typing import Any
 
 from conformance import checks
 from conformance.clauses import C
-from conformance.driver import Driver, Outcome
+from conformance.driver import Driver, Outcome, RunAborted
+from conformance.errors import UnfitPhoto
 from conformance.images import FaceImages
 from conformance.ledger import Ledger
 from conformance.model import CollectionModel, TokenRecord
@@ -167,6 +168,11 @@ class HarnessBase:
                           f"{outcome.message}")
         body = checks.check_schema(self.ledger, C.SCHEMA, outcome)
         records = body.get("FaceRecords") or []
+        if images.photos and len(records) != 1:
+            raise RunAborted(UnfitPhoto(
+                f"photo {images.names[person]}: IndexFaces found {len(records)} faces in it; "
+                "each photo of faces_dir must show exactly one face (try: conformance photos "
+                "check --target NAME)"))
         self.ledger.check(C.SCHEMA, len(records) == 1,
                           f"IndexFaces of an image of one face indexed {len(records)} faces")
         face_id = str(records[0]["Face"]["FaceId"])
