@@ -337,7 +337,10 @@ class Observing(HarnessBase):
             if user_id not in self.model.users:
                 continue
             listed = set(ids(self.list_faces(UserId=user_id), "FaceId"))
-            expected = self.model.users[user_id].faces
+            user = self.model.users.get(user_id)
+            if user is None:
+                continue  # gone from the state the listing first read back (a knock-on)
+            expected = user.faces
             difference = listed ^ expected
             ours = difference if touched is None else difference & set(touched)
             culprit = clause if clause and (ours or not difference) else \

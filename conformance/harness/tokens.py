@@ -80,9 +80,10 @@ class TokenOperations(UserOperations):
         elif first or outcome.error == MISMATCH:
             self.ledger.observe(TOKEN_MISMATCH[record.operation],
                                 "first-response" if first else "exception", what)
-        if self.ledger.knock_ons[clause] > knock_ons and record in self.model.tokens:
-            # A known deviation took the token over: what it replays now is that
-            # deviation's doing, not a second one.
+        if (self.ledger.knock_ons[clause] > knock_ons or clause in self.ledger.known) \
+                and record in self.model.tokens:
+            # A known deviation took the token over (even where its answer looked like the
+            # first response): what it replays now is that deviation's doing, not another.
             self.model.tokens.remove(record)
         self.verify_users(touched, clause)
 
@@ -106,7 +107,8 @@ class TokenOperations(UserOperations):
                               f"user {user_id!r} must {'' if exists else 'not '}exist, but "
                               f"ListUsers {'does not show' if exists else 'shows'} it")
         for user_id in (u for u, exists in modelled.items() if exists):
-            self.verify_user(user_id, clause)
+            if user_id in self.model.users:  # still, after the state was re-read
+                self.verify_user(user_id, clause)
 
     def _gone(self, operation: str, user_id: str) -> A | None:
         """The REPLAY-GONE ambiguity of ``operation`` if the user its request names does not
