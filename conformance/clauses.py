@@ -11,7 +11,8 @@ X = examples AWS itself published.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -117,6 +118,10 @@ class Ambiguity:
     clause: C
     # The reading AWS has published (source X), required under strictness "aws".
     aws_reading: str | None = None
+    # reading -> a reading that also shows it now and then: a deletion that takes time is
+    # seen done at the first look whenever that look comes late. Once the other is seen
+    # too, the target's reading is the other (``shown``), and a pin of it allows both.
+    shown_by: Mapping[str, str] = field(default_factory=dict)
 
 
 def _clauses(*rows: tuple[C, str, str]) -> dict[str, Clause]:
@@ -231,7 +236,7 @@ AMBIGUITIES: dict[str, Ambiguity] = {
         # takes time (S0.15).
         Ambiguity(A.AMB_DU_SETTLE, "is DeleteUser's effect (user gone, faces released) "
                   "immediate or eventual within the settle timeout", ("immediate", "eventual"),
-                  C.DU_RELEASE),
+                  C.DU_RELEASE, shown_by={"immediate": "eventual"}),
         # S0.36 (the owner or the requested user); S0.34 "metadata *like* FaceId, UserID":
         # the member may be left out.
         Ambiguity(A.AMB_OWNER_ID, "UserId in an AssociateFaces ASSOCIATED_TO_A_DIFFERENT_USER "
@@ -325,3 +330,15 @@ TOKEN_MISMATCH: dict[str, A] = {"AssociateFaces": A.AMB_TOKEN_MISMATCH,
 REPLAY_GONE: dict[str, A] = {"AssociateFaces": A.AMB_REPLAY_GONE,
                              "DisassociateFaces": A.AMB_DF_REPLAY_GONE,
                              "DeleteUser": A.AMB_DU_REPLAY_GONE}
+
+
+def shown(ambiguity: str, counts: Mapping[str, int]) -> dict[str, int]:
+    """The readings a run's observations of ``ambiguity`` show of the target: an observation
+    that another observed reading also explains (``Ambiguity.shown_by``) counts as that one,
+    so a fixed target shows one reading whenever its looks come."""
+    folded = dict(counts)
+    amb = AMBIGUITIES.get(ambiguity)
+    for weak, strong in (amb.shown_by.items() if amb else ()):
+        if folded.get(weak) and folded.get(strong):
+            folded[strong] += folded.pop(weak)
+    return folded

@@ -94,7 +94,7 @@ class Ledger:
             self.readings[ambiguity][reading] += 1
         expected = self.pinned.get(ambiguity)
         if expected is not None:
-            self.check(amb.clause, reading == expected,
+            self.check(amb.clause, expected in (reading, amb.shown_by.get(reading)),
                        f"{ambiguity} ({amb.question}) is pinned to {expected!r} but the target "
                        f"showed {reading!r}: {context}")
 

@@ -29,7 +29,7 @@ from hypothesis.reporting import with_reporter
 from hypothesis.stateful import run_state_machine_as_test
 
 from conformance import capabilities, model_drift, parallel, reproducer, verdicts
-from conformance.clauses import CLAUSES
+from conformance.clauses import CLAUSES, shown
 from conformance.directed import DIRECTED, DirectedCheck, cases_of
 from conformance.driver import Driver, OperationMissing, RunAborted
 from conformance.errors import (
@@ -204,7 +204,7 @@ def run_part(target: Target, job: Job, progress: Progress = lambda _: None) -> R
         started=started.isoformat(timespec="seconds"),
         duration_seconds=round(time.monotonic() - clock, 2),
         verdict=found.verdict, clauses=found.clauses, findings=found.findings, errors=errors,
-        behaviour_profile={a: dict(r) for a, r in sorted(ledger.readings.items())},
+        behaviour_profile={a: shown(a, r) for a, r in sorted(ledger.readings.items())},
         hard_states=dict(sorted(ledger.hard_states.items())),
         calls=dict(sorted(driver.calls.items())) if driver else {},
         examples=phases.examples if phases else 0, versions=_versions(),

@@ -490,7 +490,7 @@ def _progress_text(entry: EntryResult) -> str:
                 f"({entry.calls} calls)")
     if entry.failed_clauses:
         how = f" under {_failed_text(entry)}"
-    elif entry.result == "error":
+    elif entry.result in ("error", "FAILED"):
         how = f": {entry.detail}"
     else:
         how = ""

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from conformance.clauses import CLAUSES
+from conformance.clauses import CLAUSES, shown
 from conformance.known import KnownDeviation
 from conformance.results import (
     NOTICE_KINDS,
@@ -270,7 +270,7 @@ def merge(parts: Sequence[RunResult], cases_by_clause: Mapping[str, list[str]],
         started=min(p.started for p in parts),
         duration_seconds=max(p.duration_seconds for p in parts),
         verdict=conclusion.verdict, clauses=conclusion.clauses, findings=conclusion.findings,
-        errors=kept, behaviour_profile={a: dict(r) for a, r in sorted(readings.items())},
+        errors=kept, behaviour_profile={a: shown(a, r) for a, r in sorted(readings.items())},
         hard_states=_summed(p.hard_states for p in parts),
         calls=_summed(p.calls for p in parts), examples=sum(p.examples for p in parts),
         versions=first.versions, knock_ons=conclusion.knock_ons,

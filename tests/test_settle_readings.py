@@ -284,3 +284,20 @@ def test_the_variant_passes_a_dev_run_and_its_reading_is_recorded(
     assert isinstance(variant, Variant)
     profile = run_variant(variant, seed=1)
     assert set(profile[ambiguity]) == {reading}, profile[ambiguity]
+
+
+def test_a_deletion_seen_done_at_once_is_also_what_an_eventual_target_shows() -> None:
+    from conformance.clauses import A, shown
+    from conformance.errors import Failure
+    from conformance.ledger import Ledger
+
+    # An eventual target whose deletion was over by the first look shows one reading.
+    assert shown("AMB-DU-SETTLE", {"immediate": 3, "eventual": 2}) == {"eventual": 5}
+    assert shown("AMB-DU-SETTLE", {"immediate": 3}) == {"immediate": 3}
+    assert shown("AMB-CAP", {"exception": 1, "unsuccessful-entries": 1}) == {
+        "exception": 1, "unsuccessful-entries": 1}
+    eventual = Ledger(pinned={"AMB-DU-SETTLE": "eventual"})
+    eventual.observe(A.AMB_DU_SETTLE, "immediate", "DeleteUser 'u'")  # no failure
+    immediate = Ledger(pinned={"AMB-DU-SETTLE": "immediate"})
+    with pytest.raises(Failure):
+        immediate.observe(A.AMB_DU_SETTLE, "eventual", "DeleteUser 'u'")
