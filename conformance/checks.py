@@ -283,8 +283,13 @@ def judge_associate(ledger: Ledger, model: CollectionModel, request: FacesReques
             ledger.observe(A.AMB_CAP_CALL, "exception-whole-call",
                            f"user at {held}, a request adding no face")
             return AssociateVerdict([], {}, rejected=True)
-        ledger.observe(A.AMB_CAP, "exception", f"user at {held}, {len(candidates)} new faces")
-        if held < USER_FACE_CAP:
+        # AMB-CAP is asked of a user at the cap; a request crossing it from below is
+        # AMB-CAP-CROSS's question (filling to 100 leaves entries for the rest, whatever
+        # the answer at 100 is).
+        if held >= USER_FACE_CAP:
+            ledger.observe(A.AMB_CAP, "exception", f"user at {held}, {len(candidates)} new "
+                           "faces")
+        else:
             ledger.observe(A.AMB_CAP_CROSS, "refused-whole",
                            f"user at {held}, {len(candidates)} new faces")
         return AssociateVerdict([], {}, rejected=True)
@@ -491,8 +496,10 @@ def _check_cap(ledger: Ledger, held: int, candidates: list[str], associated: lis
     ledger.check(C.AF_ASSOC, held + eligible > USER_FACE_CAP,
                  f"faces {cap_refused} are unowned and passed the threshold but were refused "
                  f"though the user holds only {held} faces")
-    ledger.observe(A.AMB_CAP, "unsuccessful-entries", f"user at {held}, {eligible} new faces")
-    if held < USER_FACE_CAP:
+    if held >= USER_FACE_CAP:
+        ledger.observe(A.AMB_CAP, "unsuccessful-entries", f"user at {held}, {eligible} new "
+                       "faces")
+    else:
         reading = "filled-to-cap" if associated else "refused-whole"
         ledger.observe(A.AMB_CAP_CROSS, reading, f"user at {held}, {eligible} new faces")
     ledger.reached("cap-refusal")
