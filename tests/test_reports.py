@@ -462,3 +462,35 @@ def test_write_reports(failing: RunResult, tmp_path: Path) -> None:
     assert _suite(paths["junit"].read_text(encoding="utf-8")).get("failures") == "1"
     assert "### AF-CAP-USER" in paths["markdown"].read_text(encoding="utf-8")
     assert b"\r\n" not in paths["markdown"].read_bytes()
+
+
+def test_json_junit_markdown_and_html_agree_on_every_clause(failing: RunResult) -> None:
+    """Each clause's state is the same in all four writers, for every state a clause has."""
+    import re
+
+    from conformance.report import to_html, to_markdown
+
+    states: dict[str, tuple[ClauseStatus, str]] = {
+        "AF-ASSOC": ("failed", ""), "CONC": ("partly-checked", "blocked by AF-ASSOC"),
+        "LIST-USERS": ("not-checked", "ListUsers not implemented"),
+        "DF-RELEASE": ("blocked", "blocked by AF-ASSOC"),
+        "AF-CAP-USER": ("expected-failure", "listed in expected_failures of the target"),
+        "AF-STATUS": ("unexpected-pass", "listed in expected_failures of the target")}
+    result = dataclasses.replace(failing, clauses=_clauses(states))
+    recorded = {c["clause"]: c["status"] for c in json.loads(to_json(result))["clauses"]}
+    assert recorded == {c: states.get(c, ("passed", ""))[0] for c in CLAUSES}
+
+    junit = {case.get("name"): case for case in _suite(to_junit_xml(result)).iter("testcase")}
+    html_by_id = {cid: cls for cls, cid in
+                  re.findall(r'<tr class="([a-z-]+)" id="clause-([a-z-]+)"', to_html(result))}
+    markdown = to_markdown(result)
+    for clause, status in recorded.items():
+        case = junit[clause]
+        kinds = {child.tag for child in case}
+        expected_kinds = ({"failure"} if status == "failed" else set() if status == "passed"
+                          else {"skipped"})
+        assert kinds & {"failure", "skipped"} == expected_kinds, (clause, status, kinds)
+        assert html_by_id[clause.lower()] == status, clause
+        row = next(line for line in markdown.splitlines() if line.startswith(f"| `{clause}` |"))
+        cell = row.split("|")[3].replace("-", " ")
+        assert status.replace("-", " ") in cell, (clause, status, row)
