@@ -57,6 +57,8 @@ class RunDiff:
     # Informational: how the runs differ in setup and coverage.
     settings: list[ValueChange] = field(default_factory=list)
     hard_states: list[ValueChange] = field(default_factory=list)
+    # Ambiguities observed in one run only: coverage, not drift.
+    observed_once: list[ReadingChange] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -95,12 +97,15 @@ def diff_results(old: RunResult, new: RunResult) -> RunDiff:
     statuses = [StatusChange(cid, old_status.get(cid), new_status.get(cid))
                 for cid in order if old_status.get(cid) != new_status.get(cid)]
 
-    readings = []
+    readings: list[ReadingChange] = []
+    observed_once: list[ReadingChange] = []
     for amb in sorted(set(old.behaviour_profile) | set(new.behaviour_profile)):
         o = _observed(old.behaviour_profile.get(amb, {}))
         n = _observed(new.behaviour_profile.get(amb, {}))
         if o != n:
-            readings.append(ReadingChange(amb, o, n))
+            # Drift is the target showing another reading; a question one run never got to
+            # ask (timing, a deviation in the way) is coverage, like a hard state.
+            (readings if o and n else observed_once).append(ReadingChange(amb, o, n))
 
     old_keys = {_finding_key(f) for f in old.findings}
     new_keys = {_finding_key(f) for f in new.findings}
@@ -112,6 +117,7 @@ def diff_results(old: RunResult, new: RunResult) -> RunDiff:
                  if old.verdict != new.verdict else None),
         statuses=statuses,
         readings=readings,
+        observed_once=observed_once,
         versions=_value_changes(old.versions, new.versions),
         new_findings=[f for f in new.findings if _finding_key(f) not in old_keys],
         gone_findings=[f for f in old.findings if _finding_key(f) not in new_keys],
@@ -173,6 +179,10 @@ def diff_lines(d: RunDiff) -> list[str]:
     if d.settings:
         lines.append("note: the runs were made differently:")
         lines += [f"  {v.key}: {_v(v.old)} -> {_v(v.new)}" for v in d.settings]
+    if d.observed_once:
+        lines.append("note: ambiguities observed in only one run (coverage, not drift):")
+        lines += [f"  {r.ambiguity}: {_readings(r.old)} -> {_readings(r.new)}"
+                  for r in d.observed_once]
     if d.hard_states:
         lines.append("note: hard states reached in only one run (coverage, not drift):")
         lines += [f"  {v.key}: {'old run only' if v.old else 'new run only'}"
