@@ -52,6 +52,7 @@ class C(_Id):
     DF_TOKEN_MISMATCH = "DF-TOKEN-MISMATCH"
     CU_CREATED = "CU-CREATED"
     CU_CONFLICT = "CU-CONFLICT"
+    CU_INPUT = "CU-INPUT"
     CU_TOKEN_REPLAY = "CU-TOKEN-REPLAY"
     CU_TOKEN_MISMATCH = "CU-TOKEN-MISMATCH"
     DU_NOT_FOUND = "DU-NOT-FOUND"
@@ -182,6 +183,8 @@ CLAUSES: dict[str, Clause] = _clauses(
     (C.CU_CREATED, "CreateUser answers {} and the new user shows CREATED (in listings and "
      "answers) until it first holds a face", "M,X,S0"),
     (C.CU_CONFLICT, "CreateUser with an existing UserId: ConflictException, no effect", "M"),
+    (C.CU_INPUT, "CreateUser with a UserId or ClientRequestToken outside the model's length "
+     "and pattern: ValidationException or InvalidParameterException, no user created", "M"),
     (C.CU_TOKEN_REPLAY, "CreateUser: the same token with the same parameters is idempotent",
      "M"),
     (C.CU_TOKEN_MISMATCH, "CreateUser: the same token with other parameters: "

@@ -549,6 +549,11 @@ def disassociate_mismatch(h: Harness) -> None:
     h.reuse_token(h.model.tokens[-1], change_faces=True, other_face=absent_face(2))
 
 
+@directed(C.CU_INPUT, "a UserId or token outside the model")
+def create_invalid_users(h: Harness) -> None:
+    h.create_invalid_users()
+
+
 @directed(C.CU_TOKEN_REPLAY, "the same CreateUser again")
 def create_replay(h: Harness) -> None:
     with h.setup():

@@ -70,6 +70,7 @@ MUTANTS: tuple[Mutant, ...] = (
     _mutant("request-max-unchecked", C.AF_CAP_REQUEST),
     _mutant("faceid-pattern-unchecked", C.AF_INPUT),
     _mutant("userid-length-unchecked", C.AF_INPUT),
+    _mutant("cu-userid-unchecked", C.CU_INPUT),
     _mutant("token-pattern-unchecked", C.AF_INPUT),
     _mutant("missing-user-status", C.AF_SHAPE),
     _mutant("confidence-as-string", C.AF_SHAPE),

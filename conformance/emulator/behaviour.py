@@ -80,7 +80,9 @@ DEVIATIONS: Mapping[str, str] = MappingProxyType({
     "request-max-unchecked": "more than 100 FaceIds in one request are accepted",
     "faceid-pattern-unchecked": "a malformed FaceId is answered FACE_NOT_FOUND instead of being "
     "rejected",
-    "userid-length-unchecked": "a UserId longer than 128 characters is accepted",
+    "userid-length-unchecked": "AssociateFaces accepts a UserId longer than 128 characters",
+    "cu-userid-unchecked": "CreateUser accepts a UserId longer than 128 characters or "
+                           "outside the model's pattern (a space, a slash)",
     "token-pattern-unchecked": "a ClientRequestToken outside its pattern is accepted",
     "missing-user-status": "the AssociateFaces response has no UserStatus",
     "confidence-as-string": "Confidence in an unsuccessful entry is a string",

@@ -31,13 +31,16 @@ Request = dict[str, Any]
 # cannot say 5242880 bytes exactly (6990508 characters hold up to 5242881 bytes).
 IMAGE_MAX_BYTES = 5 * 1024 * 1024
 
-# Deviations that stop the server checking one constraint: deviation -> (field, constraints).
-UNCHECKED: dict[str, tuple[str, frozenset[str]]] = {
-    "threshold-range-unchecked": ("UserMatchThreshold", frozenset({"min", "max", "finite"})),
-    "request-max-unchecked": ("FaceIds", frozenset({"max"})),
-    "faceid-pattern-unchecked": ("FaceIds.member", frozenset({"pattern"})),
-    "userid-length-unchecked": ("UserId", frozenset({"max"})),
-    "token-pattern-unchecked": ("ClientRequestToken", frozenset({"pattern"})),
+# Deviations that stop the server checking one constraint: deviation -> (field,
+# constraints, the one operation it concerns or None for every operation).
+UNCHECKED: dict[str, tuple[str, frozenset[str], str | None]] = {
+    "threshold-range-unchecked": ("UserMatchThreshold", frozenset({"min", "max", "finite"}),
+                                  None),
+    "request-max-unchecked": ("FaceIds", frozenset({"max"}), None),
+    "faceid-pattern-unchecked": ("FaceIds.member", frozenset({"pattern"}), None),
+    "userid-length-unchecked": ("UserId", frozenset({"max"}), "AssociateFaces"),
+    "token-pattern-unchecked": ("ClientRequestToken", frozenset({"pattern"}), None),
+    "cu-userid-unchecked": ("UserId", frozenset({"max", "pattern"}), "CreateUser"),
 }
 
 # Where several constraints fail at one place, AWS lists them in this order.
@@ -153,8 +156,8 @@ def check_request(operation: str, request: Request, behaviour: Behaviour) -> Non
     """
     if operation not in SCHEMA_OPERATIONS:
         return
-    found = [v for v in input_violations(operation, request) if not _unchecked(v, behaviour)
-             and not _searched(v, behaviour)]
+    found = [v for v in input_violations(operation, request)
+             if not _unchecked(operation, v, behaviour) and not _searched(v, behaviour)]
     too_large = [v for v in found if v.constraint == "size"]
     if too_large:
         raise ImageTooLargeException(too_large[0].message)
@@ -183,10 +186,10 @@ def decode_blob(value: Any) -> bytes | None:
         return None
 
 
-def _unchecked(violation: Violation, behaviour: Behaviour) -> bool:
+def _unchecked(operation: str, violation: Violation, behaviour: Behaviour) -> bool:
     return any(behaviour.deviates(name) and violation.field == member
-               and violation.constraint in constraints
-               for name, (member, constraints) in UNCHECKED.items())
+               and violation.constraint in constraints and only in (None, operation)
+               for name, (member, constraints, only) in UNCHECKED.items())
 
 
 def _searched(violation: Violation, behaviour: Behaviour) -> bool:

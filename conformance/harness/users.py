@@ -11,7 +11,7 @@ from conformance.clauses import A, C
 from conformance.driver import Outcome, poll
 from conformance.harness.base import statuses
 from conformance.harness.faces import FaceOperations
-from conformance.spec import BUSY_CODE
+from conformance.spec import BAD_TOKENS, BAD_USER_IDS, BUSY_CODE, SEARCH_MATCHED
 
 # The requests on something that does not exist, one per clause that says what follows.
 UNKNOWN_PROBES = ("associate", "collection", "disassociate", "delete")
@@ -130,6 +130,34 @@ class UserOperations(FaceOperations):
             return
         self.ledger.check(C.DU_RELEASE, False, f"{'; '.join(problems)} (after the settle "
                           f"timeout of {timeout} s)")
+
+    def create_invalid_users(self) -> None:
+        """CU-INPUT: CreateUser with a UserId or ClientRequestToken the model rules out is
+        refused with a validation error and creates no user.
+
+        A UserId that holds a match of the model's unanchored pattern ("bad user!") may be
+        taken as valid (AMB-PATTERN-ANCHOR "search"), and then the user exists."""
+        for value, what in BAD_USER_IDS:
+            self._create_invalid({"UserId": value}, f"UserId {what}", value in SEARCH_MATCHED)
+        for value, what in BAD_TOKENS:
+            self._create_invalid({"UserId": self.new_user_id("badtoken"),
+                                  "ClientRequestToken": value},
+                                 f"ClientRequestToken {what}", searchable=False)
+        listed = {str(u.get("UserId")) for u in self.list_users(clause=C.CU_INPUT)}
+        created = sorted(u for u in listed if u not in self.model.users)
+        self.ledger.check(C.CU_INPUT, not created,
+                          f"rejected CreateUser requests still created users {created}")
+
+    def _create_invalid(self, params: dict[str, Any], what: str, searchable: bool) -> None:
+        outcome = self.call("CreateUser", params, raw_client=True)
+        what = f"CreateUser with {what}"
+        if searchable and outcome.ok:
+            self.ledger.observe(A.AMB_PATTERN_ANCHOR, "search", what)
+            self.model.create_user(str(params["UserId"]))
+            return
+        checks.check_validation_error(self.ledger, C.CU_INPUT, outcome, what)
+        if searchable:
+            self.ledger.observe(A.AMB_PATTERN_ANCHOR, "full-match", what)
 
     def probe_unknown(self, kind: str, absent_face: str) -> None:
         """AF-USER-EXISTS, AF-COLL-EXISTS, DF-USER-EXISTS, DU-NOT-FOUND: refused, no effect."""

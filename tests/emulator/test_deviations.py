@@ -210,8 +210,22 @@ def _(rig: Rig, deviated: bool) -> None:
 @scenario("userid-length-unchecked")
 def _(rig: Rig, deviated: bool) -> None:
     long_id = "u" * 129
+    face = rig.face()
+    code = error_code(lambda: rig.raw.associate_faces(CollectionId=COLLECTION, UserId=long_id,
+                                                      FaceIds=[face]))
+    # Let through, the id is looked up, and no such user exists.
+    assert code == ("ResourceNotFoundException" if deviated else "InvalidParameterException")
+    # CreateUser still checks it: that is cu-userid-unchecked's.
     code = error_code(lambda: rig.raw.create_user(CollectionId=COLLECTION, UserId=long_id))
-    assert code == (None if deviated else "InvalidParameterException")
+    assert code == "InvalidParameterException"
+
+
+@scenario("cu-userid-unchecked")
+def _(rig: Rig, deviated: bool) -> None:
+    for user_id in ("u" * 129, "a b"):
+        code = error_code(lambda u=user_id: rig.raw.create_user(  # type: ignore[misc]
+            CollectionId=COLLECTION, UserId=u))
+        assert code == (None if deviated else "InvalidParameterException"), user_id
 
 
 @scenario("token-pattern-unchecked")
