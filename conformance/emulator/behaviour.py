@@ -83,7 +83,7 @@ DEVIATIONS: Mapping[str, str] = MappingProxyType({
     "userid-length-unchecked": "AssociateFaces accepts a UserId longer than 128 characters",
     "cu-userid-unchecked": "CreateUser accepts a UserId longer than 128 characters or "
                            "outside the model's pattern (a space, a slash)",
-    "token-pattern-unchecked": "a ClientRequestToken outside its pattern is accepted",
+    "token-pattern-unchecked": "AssociateFaces accepts a ClientRequestToken outside its pattern",
     "missing-user-status": "the AssociateFaces response has no UserStatus",
     "confidence-as-string": "Confidence in an unsuccessful entry is a string",
     "echo-duplicate-face": "a FaceId repeated in the request is listed twice in AssociatedFaces",

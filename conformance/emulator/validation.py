@@ -39,7 +39,7 @@ UNCHECKED: dict[str, tuple[str, frozenset[str], str | None]] = {
     "request-max-unchecked": ("FaceIds", frozenset({"max"}), None),
     "faceid-pattern-unchecked": ("FaceIds.member", frozenset({"pattern"}), None),
     "userid-length-unchecked": ("UserId", frozenset({"max"}), "AssociateFaces"),
-    "token-pattern-unchecked": ("ClientRequestToken", frozenset({"pattern"}), None),
+    "token-pattern-unchecked": ("ClientRequestToken", frozenset({"pattern"}), "AssociateFaces"),
     "cu-userid-unchecked": ("UserId", frozenset({"max", "pattern"}), "CreateUser"),
 }
 

@@ -230,9 +230,16 @@ def _(rig: Rig, deviated: bool) -> None:
 
 @scenario("token-pattern-unchecked")
 def _(rig: Rig, deviated: bool) -> None:
-    code = error_code(lambda: rig.raw.create_user(CollectionId=COLLECTION, UserId="u",
-                                                  ClientRequestToken="has.dots"))
+    face = rig.face()
+    rig.user("u")
+    code = error_code(lambda: rig.raw.associate_faces(CollectionId=COLLECTION, UserId="u",
+                                                      FaceIds=[face],
+                                                      ClientRequestToken="has.dots"))
     assert code == (None if deviated else "InvalidParameterException")
+    # CreateUser still checks it (CU-INPUT's).
+    code = error_code(lambda: rig.raw.create_user(CollectionId=COLLECTION, UserId="v",
+                                                  ClientRequestToken="has.dots"))
+    assert code == "InvalidParameterException"
 
 
 @scenario("assoc-not-persisted")
