@@ -253,6 +253,11 @@ class AssociateVerdict:
     learned: Learned | None = None
 
 
+# A face of each kind, and the clause whose deviation would take it like an unowned one.
+_COUNTED_BY_DEVIATION = {"other": C.AF_DIFF_USER, "absent": C.AF_NOT_FOUND,
+                         "own": C.AF_IGNORE_SAME}
+
+
 def judge_associate(ledger: Ledger, model: CollectionModel, request: FacesRequest,
                     outcome: Outcome) -> AssociateVerdict:
     user = model.users.get(request.user_id)
@@ -272,11 +277,15 @@ def judge_associate(ledger: Ledger, model: CollectionModel, request: FacesReques
         ledger.reached("request-crossing-cap" if held < USER_FACE_CAP else "request-at-cap")
 
     at_cap = held >= USER_FACE_CAP
+    # Known deviations that let faces of other kinds count toward the cap (another user's
+    # face taken, an absent one, an own one again): the target may count what they let in.
+    miscounted = frozenset(clause for kind, clause in _COUNTED_BY_DEVIATION.items()
+                           if clause in ledger.known and kind in classes.values())
+    explained = model.explained_by(request.user_id) | miscounted
     if outcome.error == "ServiceQuotaExceededException":
         ledger.check(C.AF_CAP_USER, crosses or at_cap,
                      f"ServiceQuotaExceededException though the user holds {held} faces and "
-                     f"the request adds at most {len(candidates)}",
-                     model.explained_by(request.user_id))
+                     f"the request adds at most {len(candidates)}", explained)
         if not crosses:
             # S1.7: "If more API calls are made after the limit is reached, a
             # ServiceQuotaExceededException will result": any call, even one adding nothing.
@@ -348,7 +357,7 @@ def judge_associate(ledger: Ledger, model: CollectionModel, request: FacesReques
     associated = [f for f in candidates if f in done]
     _check_predictions(ledger, model, request, candidates, associated, refusals, threshold,
                        threshold_clause)
-    _check_cap(ledger, held, candidates, associated, low_matched, cap_refused)
+    _check_cap(ledger, held, candidates, associated, low_matched, cap_refused, explained)
     ledger.check(C.AF_SHAPE, "UserStatus" in body, "the AssociateFaces response has no UserStatus")
     noop_updating = False
     if "UserStatus" in body:  # its absence is AF-SHAPE's finding, and leaves nothing to judge
@@ -481,7 +490,8 @@ def _observe_first_batch(ledger: Ledger, model: CollectionModel, request: FacesR
 
 
 def _check_cap(ledger: Ledger, held: int, candidates: list[str], associated: list[str],
-               refusals: list[str], cap_refused: list[str]) -> None:
+               refusals: list[str], cap_refused: list[str],
+               explained: frozenset[str] = frozenset()) -> None:
     after = held + len(associated)
     ledger.check(C.AF_CAP_USER, after <= USER_FACE_CAP,
                  f"the user held {held} faces and {len(associated)} more were associated: "
@@ -495,7 +505,7 @@ def _check_cap(ledger: Ledger, held: int, candidates: list[str], associated: lis
     eligible = len(candidates) - len(refusals)
     ledger.check(C.AF_ASSOC, held + eligible > USER_FACE_CAP,
                  f"faces {cap_refused} are unowned and passed the threshold but were refused "
-                 f"though the user holds only {held} faces")
+                 f"though the user holds only {held} faces", explained)
     if held >= USER_FACE_CAP:
         ledger.observe(A.AMB_CAP, "unsuccessful-entries", f"user at {held}, {eligible} new "
                        "faces")
