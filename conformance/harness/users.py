@@ -136,28 +136,23 @@ class UserOperations(FaceOperations):
         refused with a validation error and creates no user.
 
         A UserId that holds a match of the model's unanchored pattern ("bad user!") may be
-        taken as valid (AMB-PATTERN-ANCHOR "search"), and then the user exists."""
+        taken as valid (AMB-PATTERN-ANCHOR "search", which AF-INPUT's probes record), so it
+        is sent only where that ambiguity is pinned to "full-match"."""
+        anchored = self.ledger.allowed(A.AMB_PATTERN_ANCHOR) == ("full-match",)
         for value, what in BAD_USER_IDS:
-            self._create_invalid({"UserId": value}, f"UserId {what}", value in SEARCH_MATCHED)
+            if anchored or value not in SEARCH_MATCHED:
+                self._create_invalid({"UserId": value}, f"UserId {what}")
         for value, what in BAD_TOKENS:
             self._create_invalid({"UserId": self.new_user_id("badtoken"),
-                                  "ClientRequestToken": value},
-                                 f"ClientRequestToken {what}", searchable=False)
+                                  "ClientRequestToken": value}, f"ClientRequestToken {what}")
         listed = {str(u.get("UserId")) for u in self.list_users(clause=C.CU_INPUT)}
         created = sorted(u for u in listed if u not in self.model.users)
         self.ledger.check(C.CU_INPUT, not created,
                           f"rejected CreateUser requests still created users {created}")
 
-    def _create_invalid(self, params: dict[str, Any], what: str, searchable: bool) -> None:
+    def _create_invalid(self, params: dict[str, Any], what: str) -> None:
         outcome = self.call("CreateUser", params, raw_client=True)
-        what = f"CreateUser with {what}"
-        if searchable and outcome.ok:
-            self.ledger.observe(A.AMB_PATTERN_ANCHOR, "search", what)
-            self.model.create_user(str(params["UserId"]))
-            return
-        checks.check_validation_error(self.ledger, C.CU_INPUT, outcome, what)
-        if searchable:
-            self.ledger.observe(A.AMB_PATTERN_ANCHOR, "full-match", what)
+        checks.check_validation_error(self.ledger, C.CU_INPUT, outcome, f"CreateUser with {what}")
 
     def probe_unknown(self, kind: str, absent_face: str) -> None:
         """AF-USER-EXISTS, AF-COLL-EXISTS, DF-USER-EXISTS, DU-NOT-FOUND: refused, no effect."""
