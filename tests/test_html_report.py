@@ -4,7 +4,6 @@ test_reports.py."""
 from __future__ import annotations
 
 import dataclasses
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from conformance.report import to_html, to_markdown, update_latest, write_report
 from conformance.report.compact import compact_steps, shorten_answer
 from conformance.report.console import exit_code
 from conformance.results import RunResult
-from tests.test_matrix import CHROMIUM
+from tests.chromium import CHROMIUM, assert_renders_cleanly
 from tests.test_reports import FINDING, _clauses, _result
 
 
@@ -204,14 +203,4 @@ def test_write_reports_copies_and_latest(tmp_path: Path) -> None:
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium installed")
 def test_report_html_renders_in_headless_chromium_without_console_messages(
         tmp_path: Path) -> None:
-    page = tmp_path / "report.html"
-    page.write_text(to_html(_failing()), encoding="utf-8")
-    shot = tmp_path / "report.png"
-    done = subprocess.run(
-        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr",
-         "--log-level=0", f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1300,1000",
-         f"--screenshot={shot}", page.as_uri()],
-        capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert shot.stat().st_size > 10_000
-    assert [line for line in done.stderr.splitlines() if "CONSOLE" in line] == []
+    assert_renders_cleanly(to_html(_failing()), tmp_path)

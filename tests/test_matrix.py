@@ -4,8 +4,6 @@ installed) that it renders in a real headless browser with no console message.""
 from __future__ import annotations
 
 import dataclasses
-import shutil
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from conformance.cli import main
 from conformance.report import to_json
 from conformance.report.matrix import to_matrix_html, to_matrix_markdown
 from conformance.results import KnownResult, RunResult
+from tests.chromium import CHROMIUM, assert_renders_cleanly
 from tests.test_reports import FINDING, _clauses, _result
 
 
@@ -150,20 +149,6 @@ def test_cli_writes_both_pages_and_refuses_a_bad_record(
     assert "bad.json" in capsys.readouterr().err
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium installed")
 def test_the_page_renders_in_headless_chromium_without_console_messages(tmp_path: Path) -> None:
-    page = tmp_path / "matrix.html"
-    page.write_text(to_matrix_html(_runs()), encoding="utf-8")
-    shot = tmp_path / "matrix.png"
-    done = subprocess.run(
-        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr",
-         "--log-level=0", f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1300,1000",
-         f"--screenshot={shot}", page.as_uri()],
-        capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert shot.stat().st_size > 10_000
-    # Chromium logs every console message of the page as "CONSOLE"; a clean page has none.
-    assert [line for line in done.stderr.splitlines() if "CONSOLE" in line] == []
+    assert_renders_cleanly(to_matrix_html(_runs()), tmp_path)
