@@ -85,10 +85,15 @@ def _entries(body: dict[str, Any], ok_key: str, bad_key: str
 
 
 def _check_listing_shape(ledger: Ledger, clause: C, request: FacesRequest,
-                         done: list[str], listed: list[str]) -> None:
+                         done: list[str], bad: dict[str, dict[str, Any]],
+                         listed: list[str]) -> None:
     """Every listed FaceId was requested; none is in both lists, nor twice in the list of
     successes. A FaceId may be unsuccessful once per time it was requested (AMB-DUP-IDS
-    "per-occurrence": S0.10 read per element of FaceIds)."""
+    "per-occurrence": S0.10 read per element of FaceIds).
+
+    Only an entry with a reason tells the readings apart: a face the cap refuses (no
+    reason) was a candidate once, its repeats ignored as already taken by this request
+    (S0.9), so it has one entry under either reading."""
     unrequested = sorted(set(listed) - set(request.face_ids))
     ledger.check(clause, not unrequested,
                  f"the response names FaceIds that were not requested: {unrequested}")
@@ -100,7 +105,7 @@ def _check_listing_shape(ledger: Ledger, clause: C, request: FacesRequest,
     asked = Counter(request.face_ids)
     over = sorted(f for f, n in Counter(failed).items() if n > asked[f])
     ledger.check(clause, not over, f"FaceIds listed twice or in both lists: {over}")
-    repeated = [f for f, n in asked.items() if n > 1]
+    repeated = [f for f, n in asked.items() if n > 1 and f in bad and _reasons(bad[f])]
     counts = [Counter(failed)[f] for f in repeated if f in failed]
     if any(n > 1 for n in counts):
         ledger.observe(A.AMB_DUP_IDS, "per-occurrence",
@@ -310,7 +315,7 @@ def judge_associate(ledger: Ledger, model: CollectionModel, request: FacesReques
 
     body = check_schema(ledger, C.AF_SHAPE, outcome)
     done, bad, listed = _entries(body, "AssociatedFaces", "UnsuccessfulFaceAssociations")
-    _check_listing_shape(ledger, C.AF_SHAPE, request, done, listed)
+    _check_listing_shape(ledger, C.AF_SHAPE, request, done, bad, listed)
     if at_cap and not candidates:
         ledger.observe(A.AMB_CAP_CALL, "face-by-face", f"user at {held}, a request adding "
                        f"no face was answered")
@@ -539,7 +544,7 @@ def judge_disassociate(ledger: Ledger, model: CollectionModel, request: FacesReq
                  f"{outcome.message}")
     body = check_schema(ledger, C.DF_SHAPE, outcome)
     done, bad, listed = _entries(body, "DisassociatedFaces", "UnsuccessfulFaceDisassociations")
-    _check_listing_shape(ledger, C.DF_SHAPE, request, done, listed)
+    _check_listing_shape(ledger, C.DF_SHAPE, request, done, bad, listed)
 
     released = []
     for face_id in request.distinct_faces():

@@ -587,6 +587,18 @@ def test_associate_entries_at_the_cap_are_the_other_reading(
     assert ledger.hard_states["cap-refusal"] == 1
 
 
+def test_a_repeated_face_the_cap_refuses_says_nothing_of_repeats(
+        ledger: Ledger, model: CollectionModel) -> None:
+    # A candidate is taken once and its repeat ignored (S0.9) before the cap refuses it:
+    # one reasonless entry under either reading of AMB-DUP-IDS.
+    full_user(model, "u3", CAP)
+    request = FacesRequest("u3", [CAND, CAND], threshold=80.0)
+    outcome = assoc(request, [], [{"FaceId": CAND, "Reasons": []}], status="ACTIVE")
+    judge_associate(ledger, model, request, outcome)
+    assert ledger.readings["AMB-CAP"] == {"unsuccessful-entries": 1}
+    assert not ledger.readings.get("AMB-DUP-IDS")
+
+
 def test_associate_entries_filling_to_the_cap(ledger: Ledger, model: CollectionModel) -> None:
     full_user(model, "u3", CAP - 1)
     request = FacesRequest("u3", [CAND_SAME, CAND_B], threshold=0.0)
