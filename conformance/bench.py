@@ -4,9 +4,10 @@ Run on demand; it prints figures and never passes or fails. Four parts:
 
 (a) the state machine against the embedded target, in-process and over HTTP: Hypothesis
     steps per second and API calls per second of a ``run_suite`` with a fixed seed;
-(b) right beside each suite run, in the same process, a bare boto3 loop making the same
-    mix of calls (the operation proportions of that run's ``result.calls``) against the
-    same kind of server: the ratio suite/bare is measured in one run;
+(b) right beside each suite run, in the same process, a bare boto3 loop sending that run's
+    own requests again, in its order, to a fresh server of the same kind: the same calls
+    with nothing of the suite around them, so the ratio suite/bare is the suite's own
+    cost, measured in one run;
 (c) the ``ci`` profile's wall time with 1 and 2 workers (``run_suite(workers=N)``),
     seed 0 (skipped with ``--quick``);
 (d) from the self-test: the median and worst seconds, and calls, until a mutant is
@@ -21,11 +22,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import itertools
 import json
 import os
 import platform
-import random
 import statistics
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -76,6 +75,9 @@ class BareRun:
     seconds: float
     calls: int
     cpu_seconds: float
+    # Calls answered as the suite's were (``summary``): the bare loop did the same work.
+    # Races and settling, timed differently, account for the rest.
+    same_answers: int
 
     @property
     def calls_per_s(self) -> float:
@@ -193,22 +195,33 @@ def _counters() -> Iterator[dict[str, float]]:
 
 
 @contextlib.contextmanager
-def _timed_clients(counts: dict[str, float]) -> Iterator[None]:
-    """Add up the seconds spent inside boto3's ``_make_api_call`` (botocore + emulator).
+def _timed_clients(counts: dict[str, float], recorded: list[RecordedCall]) -> Iterator[None]:
+    """Add up the seconds spent inside boto3's ``_make_api_call`` (botocore + emulator), and
+    record each request for the bare loop.
 
     Concurrent calls (the race rules) overlap, so their seconds count more than once:
     the share in boto3 is a little high for runs with many races.
     """
     from botocore.client import BaseClient
+    from botocore.exceptions import ClientError
 
     original = BaseClient._make_api_call
 
     def timed(self: Any, operation_name: str, api_params: Any) -> Any:
+        params = dict(api_params)  # before botocore adds an idempotency token to it
+        response: Any = None
         start = time.perf_counter()
         try:
-            return original(self, operation_name, api_params)
+            response = original(self, operation_name, api_params)
+            return response
+        except ClientError as exc:
+            response = _code(exc)
+            raise
         finally:
             counts["in_client"] += time.perf_counter() - start
+            recorded.append(RecordedCall(self.meta.config.parameter_validation,
+                                         operation_name, params,
+                                         _indexed(operation_name, response), response))
 
     BaseClient._make_api_call = timed
     try:
@@ -223,14 +236,15 @@ def embedded(transport: Transport) -> Target:
     return dataclasses.replace(BUILTIN_EMBEDDED, transport=transport)
 
 
-def run_suite_once(transport: Transport, profile: str, seed: int,
-                   time_clients: bool = True) -> SuiteRun:
+def run_suite_once(transport: Transport, profile: str, seed: int
+                   ) -> tuple[SuiteRun, list[RecordedCall]]:
+    """One suite run, and the requests it sent, in order."""
     from conformance.runner import run_suite
 
+    recorded: list[RecordedCall] = []
     with contextlib.ExitStack() as stack:
         counts = stack.enter_context(_counters())
-        if time_clients:
-            stack.enter_context(_timed_clients(counts))
+        stack.enter_context(_timed_clients(counts, recorded))
         start, cpu = time.perf_counter(), time.process_time()
         result = run_suite(embedded(transport), profile=profile, seed=seed)
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
@@ -240,131 +254,100 @@ def run_suite_once(transport: Transport, profile: str, seed: int,
     mix = {op: n for op, n in result.calls.items() if op not in CALL_COUNTERS}
     return SuiteRun(transport, round(seconds, 3), sum(mix.values()),
                     int(counts["invariants"]) - result.examples, result.examples, mix,
-                    int(counts["settle_polls"]), round(counts["in_client"], 3), round(cpu, 3))
+                    int(counts["settle_polls"]), round(counts["in_client"], 3),
+                    round(cpu, 3)), recorded
 
 
 # --------------------------------------------------------------------------- (b) bare boto3
 
 
-def schedule(mix: dict[str, int], calls: int, seed: int = SEED) -> list[str]:
-    """``calls`` operations in the proportions of ``mix``, shuffled reproducibly.
+@dataclass(frozen=True)
+class RecordedCall:
+    """One request the suite sent, as boto3 was given it, for the bare loop to send again."""
 
-    CreateCollection and DeleteCollection are left out: the loop recycles its collection
-    (one DeleteCollection and one CreateCollection) as often as the mix has them.
-    """
-    total = sum(mix.values())
-    if not total or calls <= 0:
-        return []
-    shares = {op: n * calls / total for op, n in mix.items()}
-    counts = {op: int(s) for op, s in shares.items()}
-    for op in sorted(shares, key=lambda o: counts[o] - shares[o])[:calls - sum(counts.values())]:
-        counts[op] += 1
-    collections = counts.pop("CreateCollection", 0) + counts.pop("DeleteCollection", 0)
-    recycles = collections // 2
-    if collections % 2 and counts:  # an odd one out goes to the commonest operation
-        counts[max(counts, key=lambda o: counts[o])] += 1
-    ops = [op for op, n in sorted(counts.items()) for _ in range(n)]
-    random.Random(seed).shuffle(ops)
-    if recycles:
-        every = max(1, len(ops) // recycles)
-        for i in reversed(range(every, len(ops) + 1, every)[:recycles]):
-            ops.insert(i, "recycle")
-    return ops
+    validated: bool  # through the client that validates parameters (else the raw one)
+    operation: str
+    params: dict[str, Any]
+    face_ids: tuple[str, ...]  # what an IndexFaces answered, in order; else empty
+    answer: Any  # the parsed response, or the error code it was refused with
+
+
+def _code(exc: Any) -> str:
+    return str(exc.response.get("Error", {}).get("Code", "")) or "?"
+
+
+def summary(answer: Any) -> str:
+    """What a response says, without the ids a fresh server gives anew: its error code, or
+    how many entries each of its lists holds, and the user's status."""
+    if not isinstance(answer, dict):
+        return str(answer)
+    return " ".join(f"{k}={len(v) if isinstance(v, list) else v}" for k, v in sorted(
+        answer.items()) if isinstance(v, list) or k == "UserStatus")
+
+
+def _indexed(operation: str, response: Any) -> tuple[str, ...]:
+    if operation != "IndexFaces" or not isinstance(response, dict):
+        return ()
+    return tuple(r["Face"]["FaceId"] for r in response.get("FaceRecords", []))
 
 
 class BareLoop:
-    """Plain boto3 calls, with the same mix as a suite run and no suite around them."""
+    """The suite's own requests sent again with plain boto3 to a fresh server, in the
+    order the suite sent them, with nothing around them: the same calls, the same
+    collections and payloads, so suite/bare is what the suite itself costs per call.
 
-    def __init__(self, client: Any, images: list[bytes]) -> None:
-        from botocore.exceptions import ClientError
+    A FaceId the suite was given is replaced by the one the fresh server gave for the same
+    IndexFaces. Each answer is kept, and compared with the suite's once the clock stops."""
 
-        self.client = client
-        self.images = images
-        self.client_error = ClientError
-        self.ids = itertools.count()
-        self.collection = ""
-        self.faces: list[str] = []
-        self.users: list[str] = []
+    def __init__(self, clients: Any) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        self.clients = clients
+        self.errors = (BotoCoreError, ClientError)
+        self.face_ids: dict[str, str] = {}
         self.calls = 0
+        self.answers: list[Any] = []  # each call's response, or the error code
 
-    def _call(self, operation: str, **params: Any) -> dict[str, Any]:
+    def _rename(self, params: dict[str, Any]) -> dict[str, Any]:
+        ids = params.get("FaceIds")
+        if not isinstance(ids, list) or not self.face_ids:
+            return params
+        return {**params, "FaceIds": [self.face_ids.get(f, f) if isinstance(f, str) else f
+                                      for f in ids]}
+
+    def prepare(self, call: RecordedCall) -> tuple[Callable[..., Any], RecordedCall]:
+        """The client method the suite called, as an application calls it."""
         from botocore import xform_name
 
+        client = self.clients.checked if call.validated else self.clients.raw
+        return getattr(client, xform_name(call.operation)), call
+
+    def send(self, method: Callable[..., Any], call: RecordedCall) -> None:
         self.calls += 1
         try:
-            result: dict[str, Any] = getattr(self.client, xform_name(operation))(**params)
-            return result
-        except self.client_error:
-            return {}
-
-    def open(self) -> None:
-        self.collection = f"bench-{next(self.ids)}"
-        self._call("CreateCollection", CollectionId=self.collection)
-        self.faces, self.users = [], []
-
-    def close(self) -> None:
-        self._call("DeleteCollection", CollectionId=self.collection)
-
-    def step(self, operation: str, rng: random.Random) -> None:
-        c = self.collection
-        if operation == "recycle":
-            self.close()
-            self.open()
-        elif operation == "IndexFaces":
-            body = self._call("IndexFaces", CollectionId=c,
-                              Image={"Bytes": rng.choice(self.images)})
-            self.faces += [r["Face"]["FaceId"] for r in body.get("FaceRecords", [])]
-        elif operation == "ListFaces":
-            # Paged as the suite pages its listings (compare_listings: 1, 2, 3 or no limit).
-            params: dict[str, Any] = {"CollectionId": c}
-            size = rng.choice((1, 2, 3, None))
-            if size:
-                params["MaxResults"] = size
-            if self.users and rng.random() < 0.5:
-                params["UserId"] = rng.choice(self.users)
-            self._call("ListFaces", **params)
-        elif operation == "ListUsers":
-            size = rng.choice((1, 2, 3, None))
-            self._call("ListUsers", CollectionId=c, **({"MaxResults": size} if size else {}))
-        elif operation == "CreateUser":
-            user = f"u{next(self.ids)}"
-            self._call("CreateUser", CollectionId=c, UserId=user)
-            self.users.append(user)
-        elif operation == "DeleteUser":
-            user = self.users.pop(rng.randrange(len(self.users))) if self.users else "none"
-            self._call("DeleteUser", CollectionId=c, UserId=user)
-        elif operation in ("AssociateFaces", "DisassociateFaces"):
-            faces = rng.sample(self.faces, min(len(self.faces), rng.randint(1, 3))) or [
-                "00000000-0000-0000-0000-000000000000"]
-            self._call(operation, CollectionId=c, UserId=rng.choice(self.users or ["none"]),
-                       FaceIds=faces)
-        elif operation == "DeleteFaces":
-            faces = [self.faces.pop(rng.randrange(len(self.faces)))] if self.faces else [
-                "00000000-0000-0000-0000-000000000000"]
-            self._call("DeleteFaces", CollectionId=c, FaceIds=faces)
-        else:
-            raise ValueError(f"the bare loop has no request for {operation}")
+            response = method(**self._rename(call.params))
+        except self.errors as exc:
+            self.answers.append(_code(exc) if hasattr(exc, "response") else type(exc).__name__)
+            return
+        self.answers.append(response)
+        self.face_ids.update(zip(call.face_ids, _indexed(call.operation, response),
+                                 strict=False))
 
 
-def run_bare_once(transport: Transport, mix: dict[str, int], calls: int) -> BareRun:
+def run_bare_once(transport: Transport, recorded: Sequence[RecordedCall],
+                  calls: int) -> BareRun:
     from conformance.kinds import connect
 
-    ops = schedule(mix, calls)
-    rng = random.Random(SEED)
+    # Timed from the start, as the suite's run is: both open the target and make clients.
+    start, cpu = time.perf_counter(), time.process_time()
     with connect(embedded(transport)) as connection:
-        loop = BareLoop(connection.clients.checked, connection.images.images)
-        loop.open()
-        # Two users and three faces to start with, as each test case of the suite has.
-        for op in ("CreateUser", "CreateUser", "IndexFaces", "IndexFaces", "IndexFaces"):
-            loop.step(op, rng)
-        loop.calls = 0
-        start, cpu = time.perf_counter(), time.process_time()
-        for op in ops:
-            loop.step(op, rng)
-        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-        calls = loop.calls
-        loop.close()
-    return BareRun(transport, round(seconds, 3), calls, round(cpu, 3))
+        loop = BareLoop(connection.clients)
+        for call in recorded[:calls]:
+            loop.send(*loop.prepare(call))
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    same = sum(summary(a) == summary(c.answer)
+               for a, c in zip(loop.answers, recorded, strict=False))
+    return BareRun(transport, round(seconds, 3), loop.calls, round(cpu, 3), same)
 
 
 # --------------------------------------------------------------------------- (c) ci workers
@@ -442,10 +425,10 @@ def run_bench(*, repeat: int = 3, seed: int = SEED, examples: int | None = None,
             best_suite: SuiteRun | None = None
             best_bare: BareRun | None = None
             for attempt in range(repeat):
-                suite = run_suite_once(transport, profile, seed)
+                suite, recorded = run_suite_once(transport, profile, seed)
                 progress(f"suite {transport} #{attempt + 1}: {suite.calls} calls in "
                          f"{suite.seconds:.2f} s")
-                bare = run_bare_once(transport, suite.mix, calls or suite.calls)
+                bare = run_bare_once(transport, recorded, calls or len(recorded))
                 progress(f"bare  {transport} #{attempt + 1}: {bare.calls} calls in "
                          f"{bare.seconds:.2f} s")
                 result.pairs.setdefault(transport, []).append(
@@ -475,7 +458,7 @@ def table_lines(result: BenchResult) -> list[str]:
     lines = [f"machine: {m['nproc']} cores, {m['cpu']}, Python {m['python']}, "
              f"load {m['loadavg_1min']} (shared: figures are noisy; best of "
              f"{result.settings['repeat']})", ""]
-    lines += ["(a, b) suite vs bare boto3, same process, same call mix",
+    lines += ["(a, b) suite vs bare boto3, same process, the same requests",
               f"{'transport':12} {'suite steps/s':>13} {'suite calls/s':>13} "
               f"{'bare calls/s':>12} {'suite/bare':>10} {'(by cpu)':>8} {'calls':>6} "
               f"{'steps':>5} {'seconds':>7} {'in boto3':>8} {'settle polls':>12}"]
@@ -490,6 +473,8 @@ def table_lines(result: BenchResult) -> list[str]:
                      f"{s.settle_polls:12d}")
     lines += [f"  suite/bare of each run and the bare loop beside it: {transport} "
               + ", ".join(f"{r:.0%}" for r in ratios) for transport, ratios in result.pairs.items()]
+    lines += [f"  the bare loop resent the suite's requests: {b.same_answers} of {b.calls} "
+              f"answered as the suite's were ({transport})" for transport, b in result.bare.items()]
     lines += ["  in boto3: share of the suite's wall time inside boto3 calls (botocore and the "
               "emulator);", "  settle polls: calls made inside settle (ListUsers pages until "
               "the changed users settle)"]
