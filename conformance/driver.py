@@ -325,7 +325,8 @@ def poll(predicate: Any, timeout: float, *, first_delay: float = 0.02,
     waits before the first call, for a target known to be slow (each call is billed).
     """
     deadline = time.monotonic() + timeout
-    time.sleep(min(initial_delay, timeout))
+    if initial_delay > 0:  # sleep(0) still gives up the CPU: a settle poll per change
+        time.sleep(min(initial_delay, timeout))
     delay = first_delay
     while True:
         if INTERRUPTED.is_set():

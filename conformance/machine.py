@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
 
+from hypothesis import reject
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
@@ -23,14 +24,26 @@ from conformance.harness import UNKNOWN_PROBES, Harness, RunContext
 from conformance.harness.observe import OutcomeUnknown
 from conformance.spec import INVALID_CASES
 from conformance.strategies import (
+    TOKEN_SUFFIXES,
     USER_ID_STEMS,
     thresholds,
-    token_suffixes,
     well_formed_face_ids,
 )
 
 PERSONS_PER_RUN = 6  # enough pairs for thresholds to matter; photos may give fewer
 Step = TypeVar("Step", bound=Callable[..., None])
+Option = TypeVar("Option")
+
+
+def _pick(data: st.DataObject, options: Sequence[Option], label: str = "") -> Option:
+    """One of ``options``, shrinking towards the first, as ``sampled_from`` would draw it.
+
+    Drawn as an index: ``st.integers`` strategies are cached, while a ``sampled_from`` of
+    the model's current state is a new strategy that Hypothesis validates at each draw.
+    """
+    if not options:
+        reject()  # what drawing from an empty sampled_from does
+    return options[data.draw(st.integers(0, len(options) - 1), label=label or None)]
 
 
 def _drops_unknown_outcomes(step: Step) -> Step:
@@ -58,12 +71,12 @@ class ConformanceMachine(RuleBasedStateMachine):
     # --- drawing -----------------------------------------------------------------------
 
     def draw_user(self, data: st.DataObject) -> str:
-        return data.draw(st.sampled_from(self.h.user_ids()), label="user")
+        return _pick(data, self.h.user_ids(), label="user")
 
     def maybe_token(self, data: st.DataObject) -> str | None:
         if not data.draw(st.booleans(), label="token"):
             return None
-        return self.h.new_token(data.draw(token_suffixes()))
+        return self.h.new_token(data.draw(TOKEN_SUFFIXES))
 
     def draw_face_ids(self, data: st.DataObject, user_id: str) -> list[str]:
         """A mix of the user's own faces, other users', unowned ones, and absent ids."""
@@ -77,11 +90,11 @@ class ConformanceMachine(RuleBasedStateMachine):
         kinds = [k for k, pool in pools.items() if pool] + ["absent"]
         chosen: list[str] = []
         for _ in range(data.draw(st.integers(1, 6), label="faces")):
-            kind = data.draw(st.sampled_from(kinds), label="kind")
+            kind = _pick(data, kinds, label="kind")
             if kind == "absent":
                 chosen.append(data.draw(well_formed_face_ids, label="absent id"))
             else:
-                chosen.append(data.draw(st.sampled_from(pools[kind]), label=kind))
+                chosen.append(_pick(data, pools[kind], label=kind))
         # A repeat one time in four; shrinking (towards False) removes it from minimal examples.
         if data.draw(st.booleans(), label="repeat") and data.draw(st.booleans()):
             chosen.append(chosen[0])
@@ -113,9 +126,9 @@ class ConformanceMachine(RuleBasedStateMachine):
         reuse = [u for u in self.h.deleted_user_ids if u not in self.h.model.users]
         reuse_one: bool = data.draw(st.booleans(), label="reuse deleted id")
         if reuse and reuse_one:
-            user_id = data.draw(st.sampled_from(reuse), label="user")
+            user_id = _pick(data, reuse, label="user")
         else:
-            user_id = data.draw(st.sampled_from(USER_ID_STEMS), label="stem") + str(
+            user_id = _pick(data, USER_ID_STEMS, label="stem") + str(
                 self.h.users_made)
         self.h.add_user(user_id, self.maybe_token(data))
 
@@ -136,7 +149,7 @@ class ConformanceMachine(RuleBasedStateMachine):
     def probe_unknown_resources(self, data: st.DataObject) -> None:
         """One rule for the four probes, so that together they are drawn no more often than
         any single rule that changes state."""
-        self.h.probe_unknown(data.draw(st.sampled_from(UNKNOWN_PROBES), label="probe"),
+        self.h.probe_unknown(_pick(data, UNKNOWN_PROBES, label="probe"),
                              data.draw(well_formed_face_ids, label="face"))
 
     # --- faces -------------------------------------------------------------------------
@@ -169,7 +182,7 @@ class ConformanceMachine(RuleBasedStateMachine):
                    if frozenset(user.faces) == faces and model.classify(u, f) == "candidate"]
         if not options:
             return
-        user_id, face_id = data.draw(st.sampled_from(options), label="known face")
+        user_id, face_id = _pick(data, options, label="known face")
         self.h.settle([user_id])
         self.h.send_associate(FacesRequest(user_id, [face_id],
                                            self.draw_threshold(data, user_id)))
@@ -199,7 +212,7 @@ class ConformanceMachine(RuleBasedStateMachine):
         known = h.model.confidence(user_id, face_id)
         if h.model.classify(user_id, face_id) == "candidate" and known and known.exact:
             h.settle([user_id])
-            lower = data.draw(st.sampled_from([0.0, max(0.0, known.exact - 1)]), label="lower")
+            lower = _pick(data, [0.0, max(0.0, known.exact - 1)], label="lower")
             h.send_associate(FacesRequest(user_id, [face_id], lower))
         h.ledger.reached("threshold-pair-probed")
 
@@ -216,7 +229,7 @@ class ConformanceMachine(RuleBasedStateMachine):
     @_drops_unknown_outcomes
     def delete_faces(self, data: st.DataObject) -> None:
         pools = [p for p in (self.h.model.owned_faces(), self.h.model.unowned_faces()) if p]
-        face_ids = [data.draw(st.sampled_from(data.draw(st.sampled_from(pools))), label="face")
+        face_ids = [_pick(data, _pick(data, pools), label="face")
                     for _ in range(data.draw(st.integers(1, 3), label="count"))]
         if data.draw(st.booleans(), label="with absent id"):
             face_ids.append(data.draw(well_formed_face_ids, label="absent"))
@@ -229,7 +242,7 @@ class ConformanceMachine(RuleBasedStateMachine):
         """Reach the hard states on purpose: a user at 98..100, then a request past the cap."""
         self.heavy_rules_run.add("fill")
         self.h.fill_user(self.draw_user(data),
-                         data.draw(st.sampled_from([98, 99, 100]), label="fill to"),
+                         _pick(data, [98, 99, 100], label="fill to"),
                          data.draw(st.integers(1, 3), label="then add"))
 
     # --- tokens --------------------------------------------------------------------------
@@ -238,13 +251,13 @@ class ConformanceMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     @_drops_unknown_outcomes
     def replay_token(self, data: st.DataObject) -> None:
-        self.h.replay(data.draw(st.sampled_from(self.h.model.tokens), label="earlier request"))
+        self.h.replay(_pick(data, self.h.model.tokens, label="earlier request"))
 
     @precondition(lambda self: self.h.model.tokens)
     @rule(data=st.data())
     @_drops_unknown_outcomes
     def reuse_token_with_other_parameters(self, data: st.DataObject) -> None:
-        record = data.draw(st.sampled_from(self.h.model.tokens), label="earlier request")
+        record = _pick(data, self.h.model.tokens, label="earlier request")
         self.h.reuse_token(record, change_faces=data.draw(st.booleans(), label="change faces"),
                            other_face=data.draw(well_formed_face_ids, label="other face"))
 
@@ -256,14 +269,14 @@ class ConformanceMachine(RuleBasedStateMachine):
         if not records:
             return
         self.h.reuse_token_across_operations(
-            data.draw(st.sampled_from(records), label="earlier request"),
+            _pick(data, records, label="earlier request"),
             data.draw(well_formed_face_ids))
 
     @precondition(lambda self: self.h.untokened)
     @rule(data=st.data())
     @_drops_unknown_outcomes
     def repeat_without_token(self, data: st.DataObject) -> None:
-        earlier = data.draw(st.sampled_from(self.h.untokened), label="earlier request")
+        earlier = _pick(data, self.h.untokened, label="earlier request")
         self.h.untokened.remove(earlier)
         self.h.repeat_without_token(earlier)
 
@@ -274,7 +287,7 @@ class ConformanceMachine(RuleBasedStateMachine):
     @_drops_unknown_outcomes
     def send_invalid_input(self, data: st.DataObject) -> None:
         self.h.send_invalid(self.draw_user(data),
-                            data.draw(st.sampled_from(INVALID_CASES), label="broken"))
+                            _pick(data, INVALID_CASES, label="broken"))
 
     @precondition(lambda self: self.ctx.concurrency and len(self.h.model.users) >= 2
                   and race.judged(self.h, "one-face"))
