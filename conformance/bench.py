@@ -204,6 +204,7 @@ def _timed_clients(counts: dict[str, float], recorded: list[RecordedCall]) -> It
     """
     from botocore.client import BaseClient
     from botocore.exceptions import ClientError
+    from botocore.validate import ParamValidationDecorator
 
     original = BaseClient._make_api_call
 
@@ -214,13 +215,14 @@ def _timed_clients(counts: dict[str, float], recorded: list[RecordedCall]) -> It
         try:
             response = original(self, operation_name, api_params)
             return response
-        except ClientError as exc:
-            response = _code(exc)
+        except Exception as exc:
+            response = _code(exc) if isinstance(exc, ClientError) else type(exc).__name__
             raise
         finally:
             counts["in_client"] += time.perf_counter() - start
-            recorded.append(RecordedCall(self.meta.config.parameter_validation,
-                                         operation_name, params,
+            # The client's config does not say whether it validates; its serializer does.
+            validated = isinstance(self._serializer, ParamValidationDecorator)
+            recorded.append(RecordedCall(validated, operation_name, params,
                                          _indexed(operation_name, response), response))
 
     BaseClient._make_api_call = timed
@@ -336,11 +338,14 @@ class BareLoop:
 
 def run_bare_once(transport: Transport, recorded: Sequence[RecordedCall],
                   calls: int) -> BareRun:
+    """The first ``calls`` of the suite's requests, resent."""
     from conformance.kinds import connect
+    from conformance.runner import fewer_collections
 
-    # Timed from the start, as the suite's run is: both open the target and make clients.
+    # Timed from the start, as the suite's run is: both open the target and make clients;
+    # and under the suite's collector settings, so that only the suite's own work differs.
     start, cpu = time.perf_counter(), time.process_time()
-    with connect(embedded(transport)) as connection:
+    with fewer_collections(), connect(embedded(transport)) as connection:
         loop = BareLoop(connection.clients)
         for call in recorded[:calls]:
             loop.send(*loop.prepare(call))

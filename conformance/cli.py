@@ -339,7 +339,8 @@ def _bench_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore
     bench.add_argument("--steps", type=int, metavar="N",
                        help="steps per test case (default: the dev profile's)")
     bench.add_argument("--calls", type=int, metavar="N",
-                       help="calls of the bare loop (default: as many as the suite made)")
+                       help="the bare loop resends only the suite's first N requests "
+                            "(default: all of them)")
     bench.add_argument("--transport", choices=("in-process", "http"), action="append",
                        help="only this transport (repeatable; default: both)")
     bench.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")

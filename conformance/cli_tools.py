@@ -22,6 +22,8 @@ def bench(args: argparse.Namespace) -> int:
 
     if args.repeat < 1:
         raise ConfigError(f"--repeat must be at least 1, got {args.repeat}")
+    if args.calls is not None and args.calls < 1:
+        raise ConfigError(f"--calls must be at least 1, got {args.calls}")
     if args.json is not None:
         check_writable_file(args.json, "--json")
     mutants = None if args.full else (

@@ -36,7 +36,7 @@ Option = TypeVar("Option")
 
 
 def _pick(data: st.DataObject, options: Sequence[Option], label: str = "") -> Option:
-    """One of ``options``, shrinking towards the first, as ``sampled_from`` would draw it.
+    """One of ``options``, shrinking towards the first, as from ``sampled_from``.
 
     Drawn as an index: ``st.integers`` strategies are cached, while a ``sampled_from`` of
     the model's current state is a new strategy that Hypothesis validates at each draw.

@@ -69,9 +69,12 @@ class _LazyRegex:
 
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
+        self._compiled: re.Pattern[str] | None = None
 
     def search(self, text: str) -> re.Match[str] | None:
-        return python_regex(self.pattern).search(text)
+        if self._compiled is None:
+            self._compiled = python_regex(self.pattern)
+        return self._compiled.search(text)
 
 
 class Compiler:
