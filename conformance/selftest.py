@@ -228,6 +228,15 @@ class SelftestResult:
     jobs: int
     seconds: float
     entries: list[EntryResult]
+    seeds: int = 1  # each entry ran with base seeds seed, seed + 1, ...
+
+    def seeds_text(self) -> str:
+        """Which base seeds ran; with several, an entry's figures are its last seed's."""
+        if self.seeds == 1:
+            return f"seed {self.seed}"
+        names = [str(self.seed + k) for k in range(self.seeds)]
+        return (f"seeds {', '.join(names[:-1])} and {names[-1]}, each entry with each; "
+                "the figures are its last seed's")
 
     @property
     def mutants(self) -> list[EntryResult]:
@@ -261,7 +270,7 @@ class SelftestResult:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "profile": self.profile, "seed": self.seed, "jobs": self.jobs,
+            "profile": self.profile, "seed": self.seed, "seeds": self.seeds, "jobs": self.jobs,
             "seconds": self.seconds, "ok": self.ok, "score": self.score_line(),
             "entries": [e.to_json() for e in self.entries],
         }
@@ -336,7 +345,7 @@ def run_selftest(entries: Sequence[Entry], profile: str = "ci", jobs: int | None
             raise
     return SelftestResult(profile=profile, seed=seed, jobs=jobs,
                           seconds=round(time.monotonic() - clock, 1),
-                          entries=[done[e.name] for e in entries])
+                          entries=[done[e.name] for e in entries], seeds=seeds)
 
 
 def _expected_cost(entry: Entry) -> tuple[bool, bool, bool, float]:
@@ -567,7 +576,7 @@ def _problem_lines(result: SelftestResult) -> list[str]:
 
 def _summary(result: SelftestResult) -> str:
     minutes, seconds = divmod(round(result.seconds), 60)
-    return (f"{result.score_line()} (profile {result.profile}, seed {result.seed}, "
+    return (f"{result.score_line()} (profile {result.profile}, {result.seeds_text()}, "
             f"{result.jobs} jobs, {minutes} min {seconds:02d} s)")
 
 
@@ -575,7 +584,7 @@ def markdown(result: SelftestResult) -> str:
     """The Markdown table and score: the self-test report, and the README section."""
     header = ("entry", "clause / ambiguity", "expected", "result", "seconds", "API calls",
               "failed clauses", "what it does")
-    lines = [f"**{result.score_line()}** (profile `{result.profile}`, seed {result.seed}, "
+    lines = [f"**{result.score_line()}** (profile `{result.profile}`, {result.seeds_text()}, "
              f"{result.jobs} jobs, {round(result.seconds)} s in all)", "",
              "| " + " | ".join(header) + " |",
              "|" + "|".join("---:" if h in ("seconds", "API calls") else "---"

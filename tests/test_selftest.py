@@ -314,6 +314,15 @@ def test_a_failed_variant_fails_the_self_test() -> None:
     assert "FAILED: v: [AF-STATUS] why" in table_lines(result)
 
 
+def test_the_report_says_which_seeds_ran() -> None:
+    one = SelftestResult("ci", 4, 2, 3.0, [_entry("a", "caught", ["AF-SHAPE"])])
+    three = dataclasses.replace(one, seeds=3)
+    assert "(profile `ci`, seed 4, 2 jobs" in markdown(one)
+    assert "seeds 4, 5 and 6, each entry with each" in markdown(three)
+    assert "seeds 4, 5 and 6" in table_lines(three)[-1]
+    assert three.to_json()["seeds"] == 3
+
+
 def test_update_readme_replaces_only_the_section(tmp_path: Path) -> None:
     readme = tmp_path / "README.md"
     readme.write_text(f"# T\n\nbefore\n{README_START}\nold\n{README_END}\nafter\n")
