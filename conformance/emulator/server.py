@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -119,8 +120,14 @@ class EmulatorServer:
         return self
 
     def serve_forever(self) -> None:
-        """Serve in the calling thread until ``stop()`` from another thread or an interrupt."""
-        self._httpd.serve_forever()
+        """Serve until interrupted (Ctrl-C), then return with the interrupt; ``stop()`` after.
+
+        The serving thread is the daemon one and this thread only waits, so the interrupt
+        lands here: raised inside socketserver's or threading's own code, it could leave a
+        lock held, and the process then hung on its way out."""
+        self.start()
+        while True:
+            time.sleep(3600)
 
     def stop(self) -> None:
         if self._thread is not None:
