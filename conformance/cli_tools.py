@@ -71,6 +71,7 @@ def confirm_cost(target: Target, profile: str, *, assume_yes: bool) -> bool:
 
 
 def proxy(args: argparse.Namespace) -> int:
+    from conformance.emulator.server import serve_until_interrupted
     from conformance.faultproxy import FaultProxy, FaultRates
     from conformance.targets import _check_url
 
@@ -88,11 +89,8 @@ def proxy(args: argparse.Namespace) -> int:
           f"error {rates.error:g}, reset-before {rates.reset_before:g}, reset-after "
           f"{rates.reset_after:g}, seed {args.seed})", flush=True)
     try:
-        proxy.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        serve_until_interrupted(proxy)
     finally:
-        proxy.stop()
         print(f"fault proxy: {proxy.summary()}", file=sys.stderr, flush=True)
     return 0
 

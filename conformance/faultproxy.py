@@ -32,7 +32,6 @@ import random
 import socket
 import struct
 import threading
-import time
 from collections import Counter, deque
 from dataclasses import dataclass, fields
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -265,16 +264,6 @@ class FaultProxy:
                                             name=f"fault-proxy:{self.port}", daemon=True)
             self._thread.start()
         return self
-
-    def serve_forever(self) -> None:
-        """Serve until interrupted (Ctrl-C), then return with the interrupt; ``stop()`` after.
-
-        The serving thread is the daemon one and this thread only waits, so the interrupt
-        lands here: raised inside socketserver's or threading's own code, it could leave a
-        lock held, and the process then hung on its way out."""
-        self.start()
-        while True:
-            time.sleep(3600)
 
     def stop(self) -> None:
         if self._thread is not None:

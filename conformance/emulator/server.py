@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 from conformance.emulator import protocol
 from conformance.emulator.backend import Backend
@@ -119,16 +120,6 @@ class EmulatorServer:
             self._thread.start()
         return self
 
-    def serve_forever(self) -> None:
-        """Serve until interrupted (Ctrl-C), then return with the interrupt; ``stop()`` after.
-
-        The serving thread is the daemon one and this thread only waits, so the interrupt
-        lands here: raised inside socketserver's or threading's own code, it could leave a
-        lock held, and the process then hung on its way out."""
-        self.start()
-        while True:
-            time.sleep(3600)
-
     def stop(self) -> None:
         if self._thread is not None:
             self._httpd.shutdown()
@@ -151,9 +142,33 @@ def serve_forever_cli(port: int, behaviour: Behaviour) -> None:
     except OSError as error:
         raise ConfigError(f"cannot listen on {HOST}:{port}: {error.strerror}") from None
     print(f"listening on {server.url}", flush=True)
+    serve_until_interrupted(server)
+
+
+class Serving(Protocol):
+    def start(self) -> object: ...
+    def stop(self) -> None: ...
+
+
+def serve_until_interrupted(server: Serving) -> None:
+    """Serve until Ctrl-C, then stop.
+
+    The server runs in its daemon thread and this thread only waits, so the interrupt
+    lands here: raised inside socketserver's or threading's own code, it could leave a
+    lock held, and the process then hung on its way out."""
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # Set here, not inherited: a server started in the background by a script ignores
+    # SIGINT (POSIX shells do that to background jobs), and CI stops jobs with SIGTERM.
+    before = {s: signal.signal(s, interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
+    server.start()
     try:
-        server.serve_forever()
+        while True:
+            time.sleep(3600)
     except KeyboardInterrupt:
         pass
     finally:
         server.stop()
+        for signum, handler in before.items():
+            signal.signal(signum, handler)

@@ -55,8 +55,15 @@ def test_reset_forgets_state_and_can_change_behaviour() -> None:
         server.stop()
 
 
-def test_cli_announces_one_line_and_exits_cleanly_on_interrupt() -> None:
-    code = ("from conformance.emulator import Behaviour, serve_forever_cli; "
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_cli_announces_one_line_and_exits_cleanly_on_interrupt(stop: int) -> None:
+    # On a hang, SIGUSR1 dumps every thread's stack into the failure message. SIGINT
+    # starts out ignored, as in a background job of a shell script: the server must still
+    # stop on it.
+    code = ("import faulthandler, signal; "
+            "faulthandler.register(signal.SIGUSR1, all_threads=True); "
+            "signal.signal(signal.SIGINT, signal.SIG_IGN); "
+            "from conformance.emulator import Behaviour, serve_forever_cli; "
             "serve_forever_cli(0, Behaviour())")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
@@ -67,8 +74,15 @@ def test_cli_announces_one_line_and_exits_cleanly_on_interrupt() -> None:
         assert line.startswith("listening on http://127.0.0.1:") and line.endswith("\n")
         url = line.split()[-1]
         assert list_collections(url)["CollectionIds"] == []
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=10)
+        process.send_signal(stop)
+        try:
+            out, err = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGUSR1)
+            time.sleep(1)
+            process.kill()
+            raise AssertionError(f"no exit 30 s after {stop!r}: "
+                                 f"{process.communicate()[1]}") from None
     finally:
         if process.poll() is None:
             process.kill()
