@@ -203,7 +203,6 @@ def _timed_clients(counts: dict[str, float], recorded: list[RecordedCall]) -> It
     the share in boto3 is a little high for runs with many races.
     """
     from botocore.client import BaseClient
-    from botocore.exceptions import ClientError
     from botocore.validate import ParamValidationDecorator
 
     original = BaseClient._make_api_call
@@ -216,7 +215,7 @@ def _timed_clients(counts: dict[str, float], recorded: list[RecordedCall]) -> It
             response = original(self, operation_name, api_params)
             return response
         except Exception as exc:
-            response = _code(exc) if isinstance(exc, ClientError) else type(exc).__name__
+            response = _refusal(exc)
             raise
         finally:
             counts["in_client"] += time.perf_counter() - start
@@ -274,8 +273,12 @@ class RecordedCall:
     answer: Any  # the parsed response, or the error code it was refused with
 
 
-def _code(exc: Any) -> str:
-    return str(exc.response.get("Error", {}).get("Code", "")) or "?"
+def _refusal(exc: BaseException) -> str:
+    """A failed call's answer: the error code the server gave, or the client's exception."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", "")) or "?"
+    return type(exc).__name__
 
 
 def summary(answer: Any) -> str:
@@ -317,19 +320,15 @@ class BareLoop:
         return {**params, "FaceIds": [self.face_ids.get(f, f) if isinstance(f, str) else f
                                       for f in ids]}
 
-    def prepare(self, call: RecordedCall) -> tuple[Callable[..., Any], RecordedCall]:
-        """The client method the suite called, as an application calls it."""
+    def send(self, call: RecordedCall) -> None:
         from botocore import xform_name
 
         client = self.clients.checked if call.validated else self.clients.raw
-        return getattr(client, xform_name(call.operation)), call
-
-    def send(self, method: Callable[..., Any], call: RecordedCall) -> None:
         self.calls += 1
         try:
-            response = method(**self._rename(call.params))
+            response = getattr(client, xform_name(call.operation))(**self._rename(call.params))
         except self.errors as exc:
-            self.answers.append(_code(exc) if hasattr(exc, "response") else type(exc).__name__)
+            self.answers.append(_refusal(exc))
             return
         self.answers.append(response)
         self.face_ids.update(zip(call.face_ids, _indexed(call.operation, response),
@@ -348,7 +347,7 @@ def run_bare_once(transport: Transport, recorded: Sequence[RecordedCall],
     with fewer_collections(), connect(embedded(transport)) as connection:
         loop = BareLoop(connection.clients)
         for call in recorded[:calls]:
-            loop.send(*loop.prepare(call))
+            loop.send(call)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     same = sum(summary(a) == summary(c.answer)
                for a, c in zip(loop.answers, recorded, strict=False))
