@@ -87,6 +87,8 @@ MUTANTS: tuple[Mutant, ...] = (
     _mutant("df-token-ignored", C.DF_TOKEN_REPLAY),
     _mutant("df-mismatch-ignored", C.DF_TOKEN_MISMATCH),
     _mutant("new-user-active", C.CU_CREATED),
+    # CREATING is transitional (the variant creating-user): a user must leave it in time.
+    _mutant("creating-never-ends", C.CU_CREATED),
     _mutant("cu-overwrite-existing", C.CU_CONFLICT),
     _mutant("cu-replay-conflict", C.CU_TOKEN_REPLAY),
     _mutant("cu-mismatch-ignored", C.CU_TOKEN_MISMATCH),
@@ -107,12 +109,13 @@ MUTANTS: tuple[Mutant, ...] = (
 
 def _variant(name: str, description: str, ambiguity: str | None = None,
              readings: dict[str, str] | None = None, *, settle_seconds: float = 0.0,
-             throttle_every: int = 0, fault_every: int = 0,
+             creating_seconds: float = 0.0, throttle_every: int = 0, fault_every: int = 0,
              busy_conflicts: bool = False) -> Variant:
     return Variant(name, ambiguity, description,
                    Behaviour(readings={**DEFAULT_READINGS, **(readings or {})},
-                             settle_seconds=settle_seconds, throttle_every=throttle_every,
-                             fault_every=fault_every, busy_conflicts=busy_conflicts))
+                             settle_seconds=settle_seconds, creating_seconds=creating_seconds,
+                             throttle_every=throttle_every, fault_every=fault_every,
+                             busy_conflicts=busy_conflicts))
 
 
 def _non_default_readings() -> list[tuple[str, str]]:
@@ -171,6 +174,10 @@ VARIANTS: tuple[Variant, ...] = (
     # Well within the embedded target's settle timeout of 10 s; every change waits it out.
     _variant("slow-settle", "a user stays UPDATING for 0.2 s after a change",
              settle_seconds=0.2),
+    # M.10's enum has CREATING, which no sentence defines: a user still being created, a
+    # transitional status like UPDATING. Requests to it are served meanwhile (it exists).
+    _variant("creating-user", "a new user lists as CREATING for 0.3 s after CreateUser, "
+             "then CREATED", creating_seconds=0.3),
     # botocore backs off up to a few seconds per retry, so the rates are what a busy
     # service shows, not a storm: a storm only measures botocore's back-off.
     _variant("throttled", "every 401st request is refused with ThrottlingException; the "

@@ -88,6 +88,7 @@ def test_variants_are_legal_and_timing_variants_exercise_the_transport() -> None
     for variant in VARIANTS:
         assert variant.behaviour.deviations == frozenset(), variant.name
     assert 0 < BY_NAME["slow-settle"].behaviour.settle_seconds < 10
+    assert 0 < BY_NAME["creating-user"].behaviour.creating_seconds < 10
     assert BY_NAME["throttled"].behaviour.throttle_every > 0
     assert BY_NAME["faulty"].behaviour.fault_every > 0
 

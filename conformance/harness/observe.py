@@ -305,12 +305,11 @@ class Observing(HarnessBase):
 
         settled = poll(all_settled, self.ctx.settle_timeout, **self.ctx.poll_delays())
         self.ctx.settling_seen = self.ctx.settling_seen or polls > 1
-        if not settled:
+        if settled:
+            self.ledger.check(C.AF_STATUS, True, "")
+        else:
             self.blame_state(waiting, clause, touched)
-        self.ledger.check(C.AF_STATUS, settled,
-                          f"users {[(u, last.get(u)) for u in waiting]} did not settle within the "
-                          f"settle timeout of {self.ctx.settle_timeout} s",
-                          frozenset().union(*(self.model.explained_by(u) for u in waiting)))
+            self._unsettled(waiting, last)
         for user_id in waiting:
             user = self.model.users[user_id]
             if user.had_face and not user.faces:
@@ -318,6 +317,18 @@ class Observing(HarnessBase):
                                     f"user {user_id!r} after all its faces left")
             user.settling = False
         self.ledger.reached("settled")
+
+    def _unsettled(self, waiting: list[str], last: dict[str, Any]) -> None:
+        """The users still in a transitional status after the settle timeout fail their
+        status clause: CU-CREATED for a user still CREATING, AF-STATUS after a change."""
+        late = [u for u in waiting
+                if last.get(u) not in self.model.settled_status_options(u)] or waiting
+        for judged in sorted({self.status_clause(u) for u in late}):
+            users = [u for u in late if self.status_clause(u) == judged]
+            self.ledger.check(judged, False,
+                              f"users {[(u, last.get(u)) for u in users]} did not settle "
+                              f"within the settle timeout of {self.ctx.settle_timeout} s",
+                              frozenset().union(*(self.model.explained_by(u) for u in users)))
 
     def status_clause(self, user_id: str) -> C:
         """A user that never held a face lists as CREATED: CreateUser's clause says so.
@@ -406,7 +417,9 @@ class Observing(HarnessBase):
                           f"{len(listed)} faces, expected {len(expected_faces)}")
 
     def check_user_listing(self, page_size: int | None) -> None:
-        """LIST-USERS: ListUsers names every user once; a settled user shows a settled status."""
+        """LIST-USERS: ListUsers names every user once, each with a status it may show now:
+        a settled user a settled status; a user not yet seen settled may still be in a
+        transitional one (CREATING after CreateUser, UPDATING after a change)."""
         users = self.list_users(page_size)
         user_ids = ids(users, "UserId")
         self.ledger.check(C.LIST_USERS, sorted(user_ids) == self.user_ids(),
@@ -416,9 +429,10 @@ class Observing(HarnessBase):
             if str(listed_user.get("UserId")) not in self.model.users:
                 continue  # already reported above
             user_id = str(listed_user.get("UserId"))
-            options = self.model.settled_status_options(user_id)
+            options = self.model.status_options(user_id)
+            settled = "settling" if self.model.users[user_id].settling else "settled"
             self.ledger.check(self.status_clause(user_id),
                               listed_user.get("UserStatus") in options,
-                              f"settled user {user_id!r} lists as "
+                              f"{settled} user {user_id!r} lists as "
                               f"{listed_user.get('UserStatus')!r}, expected one of "
                               f"{sorted(options)}", self.model.explained_by(user_id))

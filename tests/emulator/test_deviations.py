@@ -242,6 +242,15 @@ def _(rig: Rig, deviated: bool) -> None:
     assert code == "InvalidParameterException"
 
 
+@scenario("creating-never-ends")
+def _(rig: Rig, deviated: bool) -> None:
+    rig.user("u")
+    assert rig.status("u") == ("CREATING" if deviated else "CREATED")
+    face = rig.face()
+    rig.associate("u", [face])
+    assert rig.status("u") == "ACTIVE"  # a change ends it
+
+
 @scenario("assoc-not-persisted")
 def _(rig: Rig, deviated: bool) -> None:
     face = rig.face()
