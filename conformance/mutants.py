@@ -72,6 +72,12 @@ MUTANTS: tuple[Mutant, ...] = (
     _mutant("userid-length-unchecked", C.AF_INPUT),
     _mutant("cu-userid-unchecked", C.CU_INPUT),
     _mutant("token-pattern-unchecked", C.AF_INPUT),
+    # Pattern-blind (faceid- and token-pattern-unchecked are too: FaceId has no length
+    # bound, and the token's anchored pattern leaves no reading that takes "bad token!").
+    _mutant("userid-pattern-unchecked", C.AF_INPUT),
+    _mutant("collectionid-pattern-unchecked", C.AF_INPUT),
+    _mutant("cu-userid-pattern-unchecked", C.CU_INPUT),
+    _mutant("cu-token-pattern-unchecked", C.CU_INPUT),
     _mutant("missing-user-status", C.AF_SHAPE),
     _mutant("confidence-as-string", C.AF_SHAPE),
     _mutant("echo-duplicate-face", C.AF_SHAPE, AMB_DUP_IDS="once"),

@@ -84,6 +84,13 @@ DEVIATIONS: Mapping[str, str] = MappingProxyType({
     "cu-userid-unchecked": "CreateUser accepts a UserId longer than 128 characters or "
                            "outside the model's pattern (a space, a slash)",
     "token-pattern-unchecked": "AssociateFaces accepts a ClientRequestToken outside its pattern",
+    # Pattern-blind: the length is checked, the pattern never (not even searched for).
+    "userid-pattern-unchecked": "AssociateFaces checks UserId's length but not its pattern",
+    "collectionid-pattern-unchecked": "AssociateFaces checks CollectionId's length but not its "
+                                      "pattern",
+    "cu-userid-pattern-unchecked": "CreateUser checks UserId's length but not its pattern",
+    "cu-token-pattern-unchecked": "CreateUser checks ClientRequestToken's length but not its "
+                                  "pattern",
     "missing-user-status": "the AssociateFaces response has no UserStatus",
     "confidence-as-string": "Confidence in an unsuccessful entry is a string",
     "echo-duplicate-face": "a FaceId repeated in the request is listed twice in AssociatedFaces",
