@@ -52,12 +52,14 @@ class FacesRequest:
         return len(set(self.face_ids)) != len(self.face_ids)
 
 
-def check_schema(ledger: Ledger, clause: C, outcome: Outcome) -> dict[str, Any]:
+def check_schema(ledger: Ledger, clause: C, outcome: Outcome,
+                 explained_by: frozenset[str] = frozenset()) -> dict[str, Any]:
     """The response body matches the operation's JSON Schema; returns the body."""
     body = outcome.body or {}
     problems = validate_response(outcome.operation, body)
     ledger.check(clause, not problems,
-                 f"{outcome.operation} response does not match its schema: {'; '.join(problems)}")
+                 f"{outcome.operation} response does not match its schema: {'; '.join(problems)}",
+                 explained_by)
     return body
 
 
@@ -113,6 +115,10 @@ def _check_listing_shape(ledger: Ledger, clause: C, request: FacesRequest,
     elif counts:
         ledger.observe(A.AMB_DUP_IDS, "once",
                        f"FaceIds {request.face_ids}: a repeated face has one entry")
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _reasons(entry: dict[str, Any]) -> list[str]:
@@ -326,7 +332,11 @@ def judge_associate(ledger: Ledger, model: CollectionModel, request: FacesReques
 
     explicit = request.threshold is not None
     threshold = request.threshold if request.threshold is not None else DEFAULT_USER_MATCH_THRESHOLD
-    threshold_clause = C.AF_THRESHOLD if explicit else C.AF_THRESHOLD_DEFAULT
+    # With the threshold omitted, the comparison is judged under the default's clause,
+    # unless the comparison itself is known to deviate: then it is that deviation's doing
+    # (AF-THRESHOLD-DEFAULT's own check compares an omitted threshold with 75 given).
+    threshold_clause = (C.AF_THRESHOLD if explicit or C.AF_THRESHOLD in ledger.known
+                        else C.AF_THRESHOLD_DEFAULT)
     refusals: dict[str, float] = {}  # refused with LOW_MATCH_CONFIDENCE and a Confidence
     low_matched: list[str] = []  # refused with LOW_MATCH_CONFIDENCE, with or without one
     cap_refused: list[str] = []
@@ -595,9 +605,22 @@ def judge_delete_faces(ledger: Ledger, model: CollectionModel, face_ids: list[st
     """DEL-OWNED and DEL-FACES; returns the faces the model should delete."""
     ledger.check(C.DEL_FACES, outcome.ok,
                  f"DeleteFaces was refused: {outcome.error}: {outcome.message}")
-    body = check_schema(ledger, C.SCHEMA, outcome)
-    deleted = list(body.get("DeletedFaces") or [])
-    bad = {e.get("FaceId"): e for e in body.get("UnsuccessfulFaceDeletions") or []}
+    # The entries are judged before the schema: a reason outside the enum is the deviation
+    # of the clause whose reason it is, and the schema's complaint about it a knock-on.
+    before = {c: ledger.knock_ons[c] for c in (C.DEL_OWNED, C.DEL_FACES)}
+    body = outcome.body or {}
+    gone = _judge_deletions(ledger, model, face_ids, body)
+    explained = frozenset(c for c, n in before.items() if ledger.knock_ons[c] > n)
+    check_schema(ledger, C.SCHEMA, outcome, explained)
+    return gone
+
+
+def _judge_deletions(ledger: Ledger, model: CollectionModel, face_ids: list[str],
+                     body: dict[str, Any]) -> list[str]:
+    # Read before the schema is checked, so nothing is taken for the type it should be.
+    deleted = [f for f in _list(body.get("DeletedFaces")) if isinstance(f, str)]
+    bad = {e.get("FaceId"): e for e in _list(body.get("UnsuccessfulFaceDeletions"))
+           if isinstance(e, dict)}
     gone = []
     for face_id in dict.fromkeys(face_ids):
         face = model.faces.get(face_id)

@@ -24,6 +24,7 @@ from conformance.checks import FacesRequest
 from conformance.clauses import C
 from conformance.harness import Harness
 from conformance.harness.observe import OutcomeUnknown
+from conformance.needs import Need
 from conformance.spec import INVALID_CASES, USER_FACE_CAP
 
 Check = Callable[[Harness], None]
@@ -34,6 +35,10 @@ class DirectedCheck:
     clause: C
     case: str
     run: Check
+    # What its set-up stands on: a deviation that breaks one of these blocks the case, and
+    # no other deviation does (``conformance.needs``). The operations it sends are found at
+    # run time: a case whose operation the target lacks is "not checked".
+    needs: frozenset[Need] = frozenset()
 
     @property
     def name(self) -> str:
@@ -42,10 +47,16 @@ class DirectedCheck:
 
 DIRECTED: list[DirectedCheck] = []
 
+# The needs of the set-up helpers below, which a case that calls one declares.
+FACE = frozenset({Need.FACE})  # index_face
+WITH_FACE = frozenset({Need.FACE, Need.SETTLES})  # user_with_face
+HOLDING = frozenset({Need.FACE, Need.SAME_PERSON, Need.SETTLES})  # user_holding
 
-def directed(clause: C, case: str) -> Callable[[Check], Check]:
+
+def directed(clause: C, case: str, needs: frozenset[Need] = frozenset()
+             ) -> Callable[[Check], Check]:
     def register(run: Check) -> Check:
-        DIRECTED.append(DirectedCheck(clause, case, run))
+        DIRECTED.append(DirectedCheck(clause, case, run, needs))
         return run
 
     return register
@@ -133,7 +144,7 @@ def list_users_paged(h: Harness) -> None:
     h.check_user_listing(1)
 
 
-@directed(C.LIST_FACES, "unpaged")
+@directed(C.LIST_FACES, "unpaged", FACE)
 def list_faces_unpaged(h: Harness) -> None:
     with h.setup():
         for person in range(3):
@@ -141,7 +152,7 @@ def list_faces_unpaged(h: Harness) -> None:
     h.check_face_listing(None)
 
 
-@directed(C.LIST_FACES, "paged, MaxResults 1")
+@directed(C.LIST_FACES, "paged, MaxResults 1", FACE)
 def list_faces_paged(h: Harness) -> None:
     with h.setup():
         for person in range(3):
@@ -149,7 +160,7 @@ def list_faces_paged(h: Harness) -> None:
     h.check_face_listing(1)
 
 
-@directed(C.AF_ASSOC, "an unowned face")
+@directed(C.AF_ASSOC, "an unowned face", FACE)
 def associate_unowned(h: Harness) -> None:
     with h.setup():
         user_id = new_user(h)
@@ -158,7 +169,7 @@ def associate_unowned(h: Harness) -> None:
     h.verify_user(user_id, C.AF_ASSOC, [face_id])
 
 
-@directed(C.AF_ASSOC, "requests right after a change")
+@directed(C.AF_ASSOC, "requests right after a change", WITH_FACE)
 def associate_while_updating(h: Harness) -> None:
     """While u1 may be UPDATING, a face of u1 is sent to u2 (busy for a target that locks
     faces), then a new face to u1 (busy for one that locks the user): each may be refused
@@ -174,7 +185,7 @@ def associate_while_updating(h: Harness) -> None:
     h.verify_user(second, C.AF_ASSOC, [face_id])
 
 
-@directed(C.LIST_FACES, "UserId filter")
+@directed(C.LIST_FACES, "UserId filter", WITH_FACE)
 def list_faces_of_a_user(h: Harness) -> None:
     with h.setup():
         owner, _ = user_with_face(h)
@@ -183,7 +194,7 @@ def list_faces_of_a_user(h: Harness) -> None:
     h.check_face_listing(None)
 
 
-@directed(C.AF_SHAPE, "faces of every kind in one request")
+@directed(C.AF_SHAPE, "faces of every kind in one request", WITH_FACE)
 def associate_mixed(h: Harness) -> None:
     with h.setup():
         owner, own = user_with_face(h)
@@ -192,7 +203,7 @@ def associate_mixed(h: Harness) -> None:
     h.send_associate(FacesRequest(owner, [own, others, candidate, absent_face(7)], 0.0))
 
 
-@directed(C.AF_SHAPE, "a FaceId repeated")
+@directed(C.AF_SHAPE, "a FaceId repeated", FACE)
 def associate_repeated(h: Harness) -> None:
     with h.setup():
         user_id = new_user(h)
@@ -200,7 +211,7 @@ def associate_repeated(h: Harness) -> None:
     h.send_associate(FacesRequest(user_id, [face_id, face_id], 0.0))
 
 
-@directed(C.AF_STATUS, "a user that changed settles")
+@directed(C.AF_STATUS, "a user that changed settles", FACE)
 def status_settles(h: Harness) -> None:
     with h.setup():
         user_id = new_user(h)
@@ -210,7 +221,7 @@ def status_settles(h: Harness) -> None:
     h.check_user_listing(None)
 
 
-@directed(C.DF_RELEASE, "the user's own face")
+@directed(C.DF_RELEASE, "the user's own face", WITH_FACE)
 def disassociate_own(h: Harness) -> None:
     with h.setup():
         owner, face_id = user_with_face(h)
@@ -218,7 +229,7 @@ def disassociate_own(h: Harness) -> None:
     h.verify_user(owner, C.DF_RELEASE, [face_id])
 
 
-@directed(C.DF_SHAPE, "faces of every kind in one request")
+@directed(C.DF_SHAPE, "faces of every kind in one request", WITH_FACE)
 def disassociate_mixed(h: Harness) -> None:
     with h.setup():
         owner, own = user_with_face(h)
@@ -230,7 +241,7 @@ def disassociate_mixed(h: Harness) -> None:
 # --- AssociateFaces --------------------------------------------------------------------
 
 
-@directed(C.AF_IGNORE_SAME, "a face the user holds")
+@directed(C.AF_IGNORE_SAME, "a face the user holds", WITH_FACE)
 def associate_own_again(h: Harness) -> None:
     with h.setup():
         owner, face_id = user_with_face(h)
@@ -239,7 +250,7 @@ def associate_own_again(h: Harness) -> None:
     h.verify_user(owner, C.AF_IGNORE_SAME, [face_id])
 
 
-@directed(C.AF_DIFF_USER, "a face another user holds")
+@directed(C.AF_DIFF_USER, "a face another user holds", WITH_FACE)
 def associate_others(h: Harness) -> None:
     with h.setup():
         owner, face_id = user_with_face(h)
@@ -260,7 +271,7 @@ def associate_absent(h: Harness) -> None:
 @directed(C.AF_USER_EXISTS, "an unknown UserId")
 def associate_unknown_user(h: Harness) -> None:
     with h.setup():
-        h.index_face(0)
+        h.faces_if_indexed(0)  # a server that takes an unknown user associates it then
     h.probe_unknown("associate", absent_face(4))
 
 
@@ -269,7 +280,7 @@ def associate_unknown_collection(h: Harness) -> None:
     h.probe_unknown("collection", absent_face(4))
 
 
-@directed(C.AF_THRESHOLD, "a face of another person at 100, then below its Confidence")
+@directed(C.AF_THRESHOLD, "a face of another person at 100, then below its Confidence", WITH_FACE)
 def threshold_pair(h: Harness) -> None:
     with h.setup():
         user_id, _ = user_with_face(h, "pair", person=0)
@@ -282,7 +293,7 @@ def threshold_pair(h: Harness) -> None:
     h.verify_user(user_id, C.AF_THRESHOLD, [face_id])
 
 
-@directed(C.AF_THRESHOLD, "a user with no face: no threshold")
+@directed(C.AF_THRESHOLD, "a user with no face: no threshold", FACE)
 def threshold_first_face(h: Harness) -> None:
     with h.setup():
         user_id = new_user(h)
@@ -291,7 +302,7 @@ def threshold_first_face(h: Harness) -> None:
     h.verify_user(user_id, C.AF_THRESHOLD, [face_id])
 
 
-@directed(C.AF_THRESHOLD, "a face of another person at 0: taken")
+@directed(C.AF_THRESHOLD, "a face of another person at 0: taken", WITH_FACE)
 def threshold_zero(h: Harness) -> None:
     """0 lets every face through; a server that reads 0 as "not given" applies 75 (a match
     between two people is refused then, where the photos are of distinct people)."""
@@ -302,7 +313,7 @@ def threshold_zero(h: Harness) -> None:
     h.verify_user(user_id, C.AF_THRESHOLD, [face_id])
 
 
-@directed(C.AF_THRESHOLD_DEFAULT, "omitted: 75")
+@directed(C.AF_THRESHOLD_DEFAULT, "omitted: 75", WITH_FACE)
 def threshold_default(h: Harness) -> None:
     """Omitted must act as 75, pair by pair of persons: two users holding a face of p each
     get a face of q (the same bytes, so the same match), one at 75, the other with no
@@ -390,15 +401,15 @@ def _cap(fill_to: int, then_add: int) -> Check:
     return run
 
 
-directed(C.AF_CAP_USER, "a request crossing 100 from 98")(_cap(USER_FACE_CAP - 2, 3))
-directed(C.AF_CAP_USER, "a user at 99")(_cap(USER_FACE_CAP - 1, 2))
-directed(C.AF_CAP_USER, "a user at 100")(_cap(USER_FACE_CAP, 1))
+directed(C.AF_CAP_USER, "a request crossing 100 from 98", HOLDING)(_cap(USER_FACE_CAP - 2, 3))
+directed(C.AF_CAP_USER, "a user at 99", HOLDING)(_cap(USER_FACE_CAP - 1, 2))
+directed(C.AF_CAP_USER, "a user at 100", HOLDING)(_cap(USER_FACE_CAP, 1))
 
 
 # --- DisassociateFaces ---------------------------------------------------------------------
 
 
-@directed(C.DF_DIFF_USER, "a face another user holds")
+@directed(C.DF_DIFF_USER, "a face another user holds", WITH_FACE)
 def disassociate_others(h: Harness) -> None:
     with h.setup():
         owner, face_id = user_with_face(h)
@@ -410,7 +421,7 @@ def disassociate_others(h: Harness) -> None:
 @directed(C.DF_NOT_FOUND, "a FaceId not in the collection")
 def disassociate_absent(h: Harness) -> None:
     with h.setup():
-        owner, _ = user_with_face(h)
+        owner = new_user(h)
     h.send_disassociate(FacesRequest(owner, [absent_face(5)]))
     h.verify_user(owner, C.DF_NOT_FOUND, [absent_face(5)])
 
@@ -426,8 +437,8 @@ def disassociate_unknown_user(h: Harness) -> None:
 @directed(C.CU_CONFLICT, "an existing UserId")
 def create_existing(h: Harness) -> None:
     with h.setup():
-        owner, _ = user_with_face(h)
-    h.create_again(owner)
+        user_id = new_user(h)
+    h.create_again(user_id)
 
 
 @directed(C.DU_NOT_FOUND, "an unknown UserId")
@@ -435,7 +446,7 @@ def delete_unknown_user(h: Harness) -> None:
     h.probe_unknown("delete", absent_face(6))
 
 
-@directed(C.DU_RELEASE, "a user holding a face, which then joins another user")
+@directed(C.DU_RELEASE, "a user holding a face, which then joins another user", WITH_FACE)
 def delete_user_with_face(h: Harness) -> None:
     with h.setup():
         owner, face_id = user_with_face(h)
@@ -448,14 +459,14 @@ def delete_user_with_face(h: Harness) -> None:
 # --- DeleteFaces ---------------------------------------------------------------------------
 
 
-@directed(C.DEL_OWNED, "a face a user holds")
+@directed(C.DEL_OWNED, "a face a user holds", WITH_FACE)
 def delete_owned(h: Harness) -> None:
     with h.setup():
         _owner, face_id = user_with_face(h)
     h.remove_faces([face_id])
 
 
-@directed(C.DEL_FACES, "an unowned face")
+@directed(C.DEL_FACES, "an unowned face", FACE)
 def delete_unowned(h: Harness) -> None:
     with h.setup():
         face_id = h.index_face(0)
@@ -466,7 +477,7 @@ def delete_unowned(h: Harness) -> None:
 @directed(C.DEL_FACES, "a FaceId not in the collection")
 def delete_absent(h: Harness) -> None:
     with h.setup():
-        h.index_face(0)
+        h.faces_if_indexed(0)  # the collection holds a face, which must stay
     h.remove_faces([absent_face(9)])
 
 
@@ -481,7 +492,7 @@ def _associate_token(h: Harness) -> tuple[str, str]:
     return user_id, face_id
 
 
-@directed(C.AF_TOKEN_REPLAY, "after the face was released")
+@directed(C.AF_TOKEN_REPLAY, "after the face was released", FACE)
 def associate_replay(h: Harness) -> None:
     with h.setup():
         user_id, face_id = _associate_token(h)
@@ -490,7 +501,7 @@ def associate_replay(h: Harness) -> None:
     h.replay(record)
 
 
-@directed(C.AF_TOKEN_REPLAY, "after the user was deleted")
+@directed(C.AF_TOKEN_REPLAY, "after the user was deleted", FACE)
 def associate_replay_gone(h: Harness) -> None:
     """AMB-REPLAY-GONE: the first response again, or ResourceNotFoundException (M.DF.2's
     sentence has no AssociateFaces twin, but S0.1 asks for "an existing UserID")."""
@@ -503,19 +514,22 @@ def associate_replay_gone(h: Harness) -> None:
 
 @directed(C.AF_TOKEN_MISMATCH, "other FaceIds")
 def associate_mismatch_faces(h: Harness) -> None:
+    """The faces are absent, so a target that indexes none is judged too: a request that
+    ran again answers about the other face, never the first response."""
     with h.setup():
-        _associate_token(h)
+        user_id = new_user(h, "tokens")
+        h.send_associate(FacesRequest(user_id, [absent_face(10)], 0.0, h.new_token("directed")))
     h.reuse_token(h.model.tokens[-1], change_faces=True, other_face=absent_face(1))
 
 
-@directed(C.AF_TOKEN_MISMATCH, "another threshold")
+@directed(C.AF_TOKEN_MISMATCH, "another threshold", FACE)
 def associate_mismatch_threshold(h: Harness) -> None:
     with h.setup():
         _associate_token(h)
     h.reuse_token(h.model.tokens[-1], change_faces=False, other_face="")
 
 
-@directed(C.AF_TOKEN_AUTO, "the same request twice without a token, undone between")
+@directed(C.AF_TOKEN_AUTO, "the same request twice without a token, undone between", FACE)
 def associate_twice_without_token(h: Harness) -> None:
     with h.setup():
         user_id = new_user(h, "tokens")
@@ -528,7 +542,7 @@ def associate_twice_without_token(h: Harness) -> None:
     h.verify_user(user_id, C.AF_TOKEN_AUTO, [face_id])
 
 
-@directed(C.DF_TOKEN_REPLAY, "after the face came back")
+@directed(C.DF_TOKEN_REPLAY, "after the face came back", WITH_FACE)
 def disassociate_replay(h: Harness) -> None:
     with h.setup():
         user_id, face_id = user_with_face(h, "tokens")
@@ -538,7 +552,7 @@ def disassociate_replay(h: Harness) -> None:
     h.replay(record)
 
 
-@directed(C.DF_TOKEN_REPLAY, "after the user was deleted")
+@directed(C.DF_TOKEN_REPLAY, "after the user was deleted", WITH_FACE)
 def disassociate_replay_gone(h: Harness) -> None:
     """AMB-DF-REPLAY-GONE: M.DF.2 "If the User is not present already, then a
     ResourceNotFound exception is thrown", or the first response again (M.DF.7)."""
@@ -552,10 +566,11 @@ def disassociate_replay_gone(h: Harness) -> None:
 
 @directed(C.DF_TOKEN_MISMATCH, "other FaceIds")
 def disassociate_mismatch(h: Harness) -> None:
+    """Absent faces, as AF-TOKEN-MISMATCH's "other FaceIds"."""
     with h.setup():
-        user_id, face_id = user_with_face(h, "tokens")
-        h.send_disassociate(FacesRequest(user_id, [face_id], token=h.new_token("directed")))
-        h.send_associate(FacesRequest(user_id, [face_id], 0.0))
+        user_id = new_user(h, "tokens")
+        h.send_disassociate(FacesRequest(user_id, [absent_face(11)],
+                                         token=h.new_token("directed")))
     h.reuse_token(h.model.tokens[-1], change_faces=True, other_face=absent_face(2))
 
 
@@ -610,14 +625,14 @@ def delete_mismatch(h: Harness) -> None:
 # --- concurrency -------------------------------------------------------------------------
 
 
-@directed(C.CONC, "one face sent to two users at once")
+@directed(C.CONC, "one face sent to two users at once", FACE)
 def race_one_face(h: Harness) -> None:
     with h.setup():
         first, second = new_user(h), new_user(h)
     race.race_for_one_face(h, first, second, 0)
 
 
-@directed(C.CONC, "two requests at once for a user at 98")
+@directed(C.CONC, "two requests at once for a user at 98", HOLDING)
 def race_cap(h: Harness) -> None:
     with h.setup():
         user_id = user_holding(h, "race", USER_FACE_CAP - 2)

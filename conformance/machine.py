@@ -22,6 +22,7 @@ from conformance import race
 from conformance.checks import FacesRequest
 from conformance.harness import UNKNOWN_PROBES, Harness, RunContext
 from conformance.harness.observe import OutcomeUnknown
+from conformance.needs import NeedBroken
 from conformance.spec import INVALID_CASES
 from conformance.strategies import (
     TOKEN_SUFFIXES,
@@ -48,11 +49,18 @@ def _pick(data: st.DataObject, options: Sequence[Option], label: str = "") -> Op
 
 def _drops_unknown_outcomes(step: Step) -> Step:
     """A step whose request has an unknown outcome stops there, unjudged; the harness
-    re-reads the state before its next call, and the test case goes on from that."""
+    re-reads the state before its next call, and the test case goes on from that. So does
+    a step that needs what the target cannot do (``conformance.needs``): its deviation is
+    already a finding, and the other steps go on without it."""
 
     @functools.wraps(step)
     def tolerant(self: ConformanceMachine, *args: Any, **kwargs: Any) -> None:
-        with contextlib.suppress(OutcomeUnknown):
+        with contextlib.suppress(OutcomeUnknown, NeedBroken):
+            # A known deviation's effect is read back before the step draws from the model,
+            # not at its first call: a rule must not pick a user the deviation brought back
+            # as one that is gone.
+            if self.h.ledger.state_in_doubt:
+                self.h.adopt_target_state()
             step(self, *args, **kwargs)
 
     return cast(Step, tolerant)

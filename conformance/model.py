@@ -8,6 +8,7 @@ holds it to that later (metamorphic relations).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -161,6 +162,13 @@ class CollectionModel:
                 if who is not None and who in self.users and self.users[who].settling:
                     makers.add(who)
         return makers
+
+    def made_by(self, face_ids: Iterable[str], known: Iterable[str]) -> frozenset[str]:
+        """The known deviations among the clauses of the changes that last moved these faces:
+        a wrong state of theirs is that change's doing, a knock-on wherever it is seen."""
+        known = set(known)
+        return frozenset(face.changed_by for face in (self.faces.get(f) for f in face_ids)
+                         if face is not None and face.changed_by in known)
 
     def cause_of(self, face_ids: set[str]) -> C:
         """The clause of the change that should have put these faces where the model has them."""

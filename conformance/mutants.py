@@ -57,6 +57,8 @@ MUTANTS: tuple[Mutant, ...] = (
     _mutant("threshold-ignored", C.AF_THRESHOLD),
     _mutant("threshold-on-empty-user", C.AF_THRESHOLD),
     _mutant("low-confidence-reports-threshold", C.AF_THRESHOLD),
+    # Issue 18: a default-threshold check against it is AF-THRESHOLD's finding, not its own.
+    _mutant("threshold-inverted", C.AF_THRESHOLD),
     # A threshold of 0 read as 75 refuses faces that 0 lets through: a wrong threshold
     # applied, not a wrong default (the default is only for an omitted threshold).
     _mutant("zero-threshold-is-default", C.AF_THRESHOLD),
@@ -90,7 +92,7 @@ MUTANTS: tuple[Mutant, ...] = (
     _mutant("df-releases-other-users-face", C.DF_DIFF_USER),
     _mutant("df-drop-unknown-face", C.DF_NOT_FOUND),
     _mutant("df-missing-user-status", C.DF_SHAPE),
-    _mutant("df-token-ignored", C.DF_TOKEN_REPLAY),
+    _mutant("df-replay-executes", C.DF_TOKEN_REPLAY),
     _mutant("df-mismatch-ignored", C.DF_TOKEN_MISMATCH),
     _mutant("new-user-active", C.CU_CREATED),
     # CREATING is transitional (the variant creating-user): a user must leave it in time.
@@ -110,7 +112,14 @@ MUTANTS: tuple[Mutant, ...] = (
     _mutant("list-faces-skips-with-pages-of-three", C.LIST_FACES),
     _mutant("list-users-repeats-page-edge", C.LIST_USERS),
     _mutant("no-lock", C.CONC),
+    _mutant("index-nothing", C.SCHEMA),
+    _mutant("list-users-ignores-max-results", C.LIST_USERS),
+    _mutant("delete-faces-bad-reason", C.DEL_FACES),
 )
+
+# Deviations that break several clauses at once (a stub's), in multi-fault mutants only:
+# no single clause is theirs.
+SEVERAL_CLAUSES = frozenset({"tokens-ignored", "validation-absent", "df-token-ignored"})
 
 
 def _variant(name: str, description: str, ambiguity: str | None = None,
@@ -207,12 +216,21 @@ class MultiMutant:
     """
 
     name: str
-    # deviation -> the clause it breaks
-    deviations: dict[str, str]
+    # deviation -> the clause it breaks, or the clauses: a stub that remembers no token
+    # breaks the token clause of every operation, each once.
+    deviations: dict[str, str | tuple[str, ...]]
     description: str
     # Operations the emulator leaves out; the clauses that need them may go unchecked.
     missing_operations: frozenset[str]
     behaviour: Behaviour
+
+    def seeded(self) -> list[tuple[str, str]]:
+        """(deviation, clause) for each clause a deviation breaks."""
+        return [(deviation, clause) for deviation, clauses in self.deviations.items()
+                for clause in ((clauses,) if isinstance(clauses, str) else clauses)]
+
+    def clauses(self) -> list[str]:
+        return [clause for _, clause in self.seeded()]
 
 
 # The clauses that cannot be judged at all without an operation, and those with only some
@@ -232,7 +250,7 @@ PARTLY_NEEDS_OPERATION: dict[str, frozenset[str]] = {
 }
 
 
-def _multi(name: str, description: str, deviations: dict[str, str],
+def _multi(name: str, description: str, deviations: dict[str, str | tuple[str, ...]],
            missing: frozenset[str] = frozenset()) -> MultiMutant:
     return MultiMutant(name, deviations, description, missing,
                        Behaviour(readings=dict(DEFAULT_READINGS),
@@ -241,10 +259,8 @@ def _multi(name: str, description: str, deviations: dict[str, str],
 
 # Deviations left out of every multi-fault mutant, because they break more than one clause
 # by themselves, so that no run could report them once under one clause:
-# - token-replayed-against-today, mismatch-wrong-code act on the tokens of all four
-#   idempotent operations (AF-, DF-, CU-, DU-TOKEN-*);
-# - df-token-ignored forgets the token, so a reuse with other parameters runs too
-#   (DF-TOKEN-MISMATCH as well as DF-TOKEN-REPLAY);
+# (A deviation that breaks several clauses names each in the mutants that have it:
+# df-token-ignored forgets the token, so a reuse with other parameters runs too.)
 # - status-never-settles makes every later check wait out the settle timeout;
 # - assoc-not-persisted and no-lock leave no ownership for other clauses to check.
 # Pairs left apart because one deviation hides the other: userid-length-unchecked with
@@ -323,6 +339,40 @@ MULTI_MUTANTS: tuple[MultiMutant, ...] = (
                "list-users-repeats-page-edge": C.LIST_USERS,
            },
            missing=frozenset({"DisassociateFaces"})),
+    # Issue 18's stub: every set-up step but CreateUser deviates, so each case that needs
+    # no indexed face must still be judged, and those that need one are blocked by SCHEMA.
+    _multi("stub-indexes-nothing",
+           "a stub: IndexFaces indexes nothing, no paging of users, no tokens, no validation",
+           {
+               "index-nothing": C.SCHEMA,
+               "list-users-ignores-max-results": C.LIST_USERS,
+               # The token clauses a target with no face can show (the replays of
+               # AssociateFaces and DisassociateFaces need a face that moved).
+               "tokens-ignored": (C.AF_TOKEN_MISMATCH, C.DF_TOKEN_MISMATCH, C.CU_TOKEN_REPLAY,
+                                  C.CU_TOKEN_MISMATCH, C.DU_TOKEN_REPLAY, C.DU_TOKEN_MISMATCH),
+               "validation-absent": (C.AF_INPUT, C.AF_THRESHOLD_RANGE, C.AF_CAP_REQUEST,
+                                     C.CU_INPUT),
+               "delete-faces-bad-reason": C.DEL_FACES,
+           }),
+    # The set-up steps other clauses lean on deviate, and nothing else: listings, indexing,
+    # tokens. Every other clause must pass.
+    _multi("multi-setup-steps",
+           "the steps every set-up stands on deviate: listings, IndexFaces, tokens",
+           {
+               "list-users-ignores-max-results": C.LIST_USERS,
+               "list-faces-drops-page-edge": C.LIST_FACES,
+               "index-faces-confidence-string": C.SCHEMA,
+               # Every set-up that associates a face reads this answer.
+               "missing-user-status": C.AF_SHAPE,
+               # Every new user is listed.
+               "new-user-active": C.CU_CREATED,
+               "cu-replay-conflict": C.CU_TOKEN_REPLAY,
+               "cu-mismatch-ignored": C.CU_TOKEN_MISMATCH,
+               # Forgets the token, so a reuse with other parameters runs too.
+               "df-token-ignored": (C.DF_TOKEN_REPLAY, C.DF_TOKEN_MISMATCH),
+               "du-replay-executes": C.DU_TOKEN_REPLAY,
+               "du-mismatch-ignored": C.DU_TOKEN_MISMATCH,
+           }),
 )
 
 Entry = Mutant | Variant | MultiMutant

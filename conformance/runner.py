@@ -29,7 +29,7 @@ from hypothesis.internal.conjecture import engine
 from hypothesis.reporting import with_reporter
 from hypothesis.stateful import run_state_machine_as_test
 
-from conformance import capabilities, model_drift, parallel, reproducer, verdicts
+from conformance import capabilities, model_drift, needs, parallel, reproducer, verdicts
 from conformance.clauses import CLAUSES, shown
 from conformance.directed import DIRECTED, DirectedCheck, cases_of
 from conformance.driver import Driver, OperationMissing, RunAborted
@@ -46,6 +46,7 @@ from conformance.harness.observe import OutcomeUnknown, SetupDeviated
 from conformance.kinds import connect
 from conformance.ledger import Ledger
 from conformance.machine import machine_for
+from conformance.needs import NeedBroken
 from conformance.results import (
     INTERRUPTED_ERROR,
     NOTICE_KINDS,
@@ -83,14 +84,14 @@ Progress = Callable[[str], None]
 
 
 def run_suite(target: Target, *, profile: str = "dev", seed: int | None = None,
-              progress: Progress = lambda _: None, first_failure_only: bool = False,
+              progress: Progress = lambda _: None, shrink: bool = True,
               targets_file: Path | None = None, workers: int = 1,
               shard: parallel.Shard | None = None) -> RunResult:
     """Run the suite against ``target``: every directed check, then exploration.
 
-    ``first_failure_only`` stops at the first failure without shrinking it: the
-    self-test uses it to learn quickly whether, and after how many calls, a mutant
-    is caught. Reports from such a run have unshrunk call sequences.
+    Without ``shrink`` a run is whole but its findings keep the sequence that first showed
+    them: the self-test uses it to learn quickly which clauses a mutant fails (its own, and
+    no other). Reports from such a run have unshrunk call sequences.
     ``targets_file`` is named in the replay commands of the findings.
     Exploration runs in batches (``parallel.batches``): ``workers`` > 1 runs them in that
     many processes once the directed checks are done; ``shard`` runs only its share.
@@ -102,12 +103,12 @@ def run_suite(target: Target, *, profile: str = "dev", seed: int | None = None,
     batches = parallel.batches(chosen.examples, seed, shard)
     job = Job(chosen, seed, _replay_command(target, targets_file, chosen, seed, shard),
               directed=True, batches=() if workers > 1 else batches,
-              first_failure_only=first_failure_only)
+              shrink=shrink)
     result = run_part(target, job, progress)
     if workers > 1 and batches and result.missing_operations:
         result = dataclasses.replace(result, errors=[*result.errors,
                                                      skipped(result.missing_operations)])
-    elif workers > 1 and batches and _explores_on(result, first_failure_only):
+    elif workers > 1 and batches and _explores_on(result):
         result = dataclasses.replace(
             parallel.explore_in_workers(target, job, result, batches, workers, progress),
             duration_seconds=round(time.monotonic() - clock, 2))
@@ -134,14 +135,12 @@ class Job:
     # Clauses with a finding before the batches start (found by the directed checks of
     # another process): their failures in exploration are knock-ons.
     known: frozenset[str] = frozenset()
-    first_failure_only: bool = False
+    shrink: bool = True
 
 
-def _explores_on(result: RunResult, first_failure_only: bool) -> bool:
+def _explores_on(result: RunResult) -> bool:
     """Whether exploration follows the directed checks of ``result``."""
-    if any(e.kind not in NOTICE_KINDS for e in result.errors):
-        return False
-    return not (result.findings and first_failure_only)
+    return not any(e.kind not in NOTICE_KINDS for e in result.errors)
 
 
 @contextlib.contextmanager
@@ -186,10 +185,10 @@ def run_part(target: Target, job: Job, progress: Progress = lambda _: None) -> R
                 progress(f"target {target.name} answers; running profile {job.profile.name} "
                          f"({len(DIRECTED)} directed checks, {then}), seed {job.seed}")
             phases = _Phases(ctx, target, connection.endpoint_url, progress,
-                             job.first_failure_only)
+                             job.shrink)
             if job.directed:
                 phases.directed(rooms.Shared(ctx) if job.profile.frugal else rooms.Fresh(ctx))
-            if job.batches and not (phases.findings and job.first_failure_only):
+            if job.batches:
                 phases.explore(job.profile, job.batches)
         except RunAborted as aborted:
             if not answered:
@@ -264,12 +263,12 @@ class _Phases:
     """The two phases of a run over one context, and what they found."""
 
     def __init__(self, ctx: RunContext, target: Target, endpoint_url: str | None,
-                 progress: Progress, first_failure_only: bool) -> None:
+                 progress: Progress, shrink: bool) -> None:
         self.ctx = ctx
         self.target = target
         self.endpoint_url = endpoint_url
         self.progress = progress
-        self.first_failure_only = first_failure_only
+        self.shrink = shrink
         self.findings: list[FindingRecord] = []
         self.errors: list[SuiteErrorRecord] = []
         self.case_outcomes: dict[tuple[str, str], str] = {}
@@ -289,8 +288,6 @@ class _Phases:
                     self.progress(f"directed checks: {n} of {len(DIRECTED)}, "
                                   f"{self.ctx.driver.calls_made()} calls so far")
                 self.case_outcomes[(check.clause, check.case)] = self.run_directed(check, where)
-                if self.findings and self.first_failure_only:
-                    return
         finally:
             where.close()
 
@@ -299,10 +296,15 @@ class _Phases:
         ledger = self.ctx.ledger
         blocked = unknown = 0
         while blocked < _RETRIES:
+            # Blocked by what an earlier check showed this target cannot do, if it needs it:
+            # decided before any call, so a blocked case costs nothing.
+            reason = needs.blocker(check.needs, self.ctx.broken)
+            if reason:
+                return reason
             harness = where.open()
             outcome = ""
             ledger.case = (check.clause, check.case)
-            knock_ons = sum(ledger.knock_ons.values())
+            knock_ons = dict(ledger.knock_ons)
             try:
                 check.run(harness)
                 if not ledger.case_checks[(check.clause, check.case)]:
@@ -316,8 +318,6 @@ class _Phases:
                 # Another clause's deviation: its own finding. Known from now on, it no
                 # longer stops this check, which starts again from a fresh set-up.
                 self.record(failure, f"{verdicts.MET_ELSEWHERE}{check.name}")
-                if self.first_failure_only:
-                    return f"blocked by {failure.clause}"
                 blocker = failure.clause
                 blocked += 1
             except OutcomeUnknown as lost:
@@ -327,12 +327,18 @@ class _Phases:
                     return f"not checked: {lost}, {unknown} times"
             except SetupDeviated as deviated:
                 return f"blocked by {', '.join(deviated.clauses)}"
+            except NeedBroken as broken:
+                # A step it needs broke here: the case is blocked by the clause that broke it.
+                return needs.blocker(check.needs, self.ctx.broken) or \
+                    f"blocked by {broken.broken.text()}"
             except OperationMissing as missing:
                 return f"not checked: {missing.operation} not implemented"
             except Exception as exc:
-                if sum(ledger.knock_ons.values()) > knock_ons:
-                    # A known deviation left data the check could not read on.
-                    return f"blocked by {', '.join(sorted(ledger.known))}"
+                knocked = sorted(c for c, n in ledger.knock_ons.items()
+                                 if n > knock_ons.get(c, 0))
+                if knocked:
+                    # A known deviation met in this check left data it could not read on.
+                    return f"blocked by {', '.join(knocked)}"
                 self.errors.append(_suite_error(exc))
                 return "not checked: internal error of the suite (see errors)"
             except BaseException:
@@ -356,8 +362,6 @@ class _Phases:
         for batch in batches:
             self.ctx.ledger.known = set(known)
             self.explore_batch(profile, batch)
-            if self.findings and self.first_failure_only:
-                return
 
     def explore_batch(self, profile: Profile, batch: parallel.Batch) -> None:
         ctx = self.ctx
@@ -381,10 +385,10 @@ class _Phases:
         hypothesis_settings = settings(
             max_examples=batch.examples, stateful_step_count=profile.steps, deadline=None,
             database=None, derandomize=False, print_blob=False,
-            report_multiple_bugs=not self.first_failure_only,
+            report_multiple_bugs=self.shrink,
             suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet,
             phases=[Phase.explicit, Phase.generate] +
-            ([] if self.first_failure_only else [Phase.shrink]),
+            ([Phase.shrink] if self.shrink else []),
         )
         failures: list[Failure] = []
         restarts = 0

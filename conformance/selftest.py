@@ -20,7 +20,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import re
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -29,6 +28,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
+from conformance import verdicts
 from conformance.errors import EXIT_CONFORMS, EXIT_FAILURES, ConfigError
 from conformance.mutants import (
     NEEDS_OPERATION,
@@ -44,7 +44,11 @@ from conformance.targets import DEFAULT_SETTLE_TIMEOUT, Target
 Expected = Literal["fail", "pass", "report all"]
 # "reported" and "incomplete" are a multi-fault mutant's: every deviation reported as it
 # should be, or not.
-Outcome = Literal["caught", "survived", "passed", "FAILED", "reported", "incomplete", "error"]
+# A mutant is "caught" when its own clause fails and no other does; "caught, others too"
+# when other clauses fail as well (a knock-on reported as a finding, or a wrong cause);
+# "wrong clause" when only other clauses fail.
+Outcome = Literal["caught", "caught, others too", "wrong clause", "survived", "passed",
+                  "FAILED", "reported", "incomplete", "error"]
 DeviationOutcome = Literal["caught", "duplicate", "missed"]
 Progress = Callable[[str], None]
 
@@ -134,7 +138,7 @@ def score_multi(entry: MultiMutant, result: RunResult) -> MultiScore:
         first.setdefault(finding.clause, _first_line(finding.message))
     states = {c.clause: c for c in result.clauses}
     deviations = []
-    for deviation, clause in entry.deviations.items():
+    for deviation, clause in entry.seeded():
         state = states.get(clause)
         seen = state.status if state is not None else "absent"
         if seen in _FAILED or findings[clause]:
@@ -145,7 +149,7 @@ def score_multi(entry: MultiMutant, result: RunResult) -> MultiScore:
             reason = state.reason if state is not None else "the run has no such clause"
             deviations.append(DeviationResult(deviation, clause, "missed", 0,
                                               f"{seen}: {reason}" if reason else seen))
-    expected = set(entry.deviations.values())
+    expected = set(entry.clauses())
     unneeded = frozenset().union(*(NEEDS_OPERATION.get(op, frozenset())
                                    for op in entry.missing_operations))
     partly = frozenset().union(*(PARTLY_NEEDS_OPERATION.get(op, frozenset())
@@ -171,7 +175,7 @@ def score_multi(entry: MultiMutant, result: RunResult) -> MultiScore:
 def _excused(reason: str, missing: frozenset[str], seeded_clauses: set[str]) -> bool:
     """A clause left unjudged because the mutant lacks an operation it needs, or because a
     seeded deviation spoils its set-up (blocked by a clause the mutant breaks)."""
-    blockers = set(re.findall(r"blocked by ([A-Z][A-Z-]+)", reason))
+    blockers = verdicts.blocking_clauses(reason)
     return (any(f"{op} not implemented" in reason for op in missing)
             or (bool(blockers) and blockers <= seeded_clauses))
 
@@ -213,7 +217,7 @@ class EntryResult:
     @property
     def expected_clause_failed(self) -> bool | None:
         """For a caught mutant: whether the clause it was seeded against is among the failed."""
-        if self.kind != "mutant" or self.result != "caught":
+        if self.kind != "mutant" or self.result in ("survived", "error"):
             return None
         return self.subject in self.failed_clauses
 
@@ -261,7 +265,7 @@ class SelftestResult:
     def score_line(self) -> str:
         caught = sum(e.result == "caught" for e in self.mutants)
         passing = sum(e.result == "passed" for e in self.variants)
-        line = (f"{caught}/{len(self.mutants)} mutants caught, "
+        line = (f"{caught}/{len(self.mutants)} mutants caught under their own clause alone, "
                 f"{passing}/{len(self.variants)} variants pass")
         if self.multis:
             reported = sum(e.result == "reported" for e in self.multis)
@@ -386,7 +390,7 @@ def _run_entry_once(entry: Entry, profile: str, seed: int) -> EntryResult:
     clock = time.monotonic()
     try:
         # A multi-fault mutant is a whole run: every deviation must be found in it.
-        result = run_suite(target, profile=profile, seed=seed, first_failure_only=mutant)
+        result = run_suite(target, profile=profile, seed=seed, shrink=not mutant)
         score = score_multi(entry, result) if isinstance(entry, MultiMutant) else None
         outcome = _classify(result, entry, score)
         detail = _detail(result)
@@ -448,7 +452,12 @@ def _classify(result: RunResult, entry: Entry, score: MultiScore | None = None) 
     if result.verdict == "error":
         return "error"
     if isinstance(entry, Mutant):
-        return "caught" if result.verdict == "does-not-conform" else "survived"
+        if result.verdict != "does-not-conform":
+            return "survived"
+        failed = {f.clause for f in result.findings}
+        if failed == {entry.clause}:
+            return "caught"
+        return "caught, others too" if entry.clause in failed else "wrong clause"
     return "passed" if result.verdict == "conforms" else "FAILED"
 
 

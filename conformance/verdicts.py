@@ -206,9 +206,16 @@ def _unjudged_is_known(c: ClauseResult, showing: set[str]) -> bool:
 
 def _blocked_only_by(outcome: str, clauses: set[str]) -> bool:
     """``outcome`` is "blocked by X, Y" with every one of X, Y among ``clauses``."""
-    if not outcome.startswith(BLOCKED_BY):
-        return False
-    return {c.strip() for c in outcome[len(BLOCKED_BY):].split(",")} <= clauses
+    blockers = blocking_clauses(outcome) if outcome.startswith(BLOCKED_BY) else set()
+    return bool(blockers) and blockers <= clauses
+
+
+def blocking_clauses(text: str) -> set[str]:
+    """The clauses each "blocked by X (how), Y" in ``text`` names ({X, Y}), also in a
+    clause's reason that lists its cases ("case: blocked by X; other case: ...")."""
+    plain = re.sub(r" \([^)]*\)", "", text)
+    return {name.strip() for names in re.findall(r"blocked by ([^;]*)", plain)
+            for name in names.split(",") if re.fullmatch(r"[A-Z][A-Z-]*[A-Z]", name.strip())}
 
 
 @dataclass(frozen=True)

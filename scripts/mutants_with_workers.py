@@ -2,7 +2,7 @@
 workers is faster than with 1 "and still catches every mutant of the catalogue").
 
 Each mutant of the catalogue is run once, ``run_suite(profile, workers=N,
-first_failure_only=True)`` at its self-test seed, one after another; a mutant counts as
+shrink=False)`` at its self-test seed, one after another; a mutant counts as
 caught when its own clause failed. Prints one line per mutant and the total; exits 1 if
 any escaped or was caught under another clause only.
 
@@ -39,7 +39,7 @@ def main() -> int:
                         behaviour=mutant.behaviour)
         start = time.monotonic()
         result = run_suite(target, profile=args.profile, workers=args.workers,
-                           seed=entry_seed(args.seed, mutant.name), first_failure_only=True)
+                           seed=entry_seed(args.seed, mutant.name), shrink=False)
         failed = sorted({f.clause for f in result.findings})
         caught = mutant.clause in failed
         if not caught:

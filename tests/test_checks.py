@@ -954,6 +954,15 @@ def test_delete_faces_refused(ledger: Ledger, model: CollectionModel) -> None:
 
 def test_delete_faces_body_outside_the_schema(ledger: Ledger, model: CollectionModel) -> None:
     with fails("SCHEMA"):
+        # The face is deleted, and the body also lists an id outside FaceId's pattern.
+        judge_delete_faces(ledger, model, [CAND], deleted([CAND], [CAND, "not-a-uuid"], []))
+
+
+def test_delete_faces_entries_are_judged_before_the_schema(ledger: Ledger,
+                                                           model: CollectionModel) -> None:
+    # The unowned face is missing from DeletedFaces and the body also breaks the schema:
+    # the missed deletion is the finding that says what went wrong.
+    with fails("DEL-FACES"):
         judge_delete_faces(ledger, model, [CAND], deleted([CAND], ["not-a-uuid"], []))
 
 

@@ -130,7 +130,7 @@ def test_expected_failures_do_not_fail_the_run() -> None:
 def test_in_process_and_http_give_the_same_verdicts(deviations: frozenset[str]) -> None:
     """The embedded target's two transports: the same clauses pass and fail, the same calls."""
     results = [run_suite(dataclasses.replace(embedded(deviations=deviations), transport=t),
-                         profile="dev", seed=3, first_failure_only=bool(deviations))
+                         profile="dev", seed=3, shrink=not deviations)
                for t in ("in-process", "http")]
     statuses = [{c.clause: c.status for c in r.clauses} for r in results]
     assert statuses[0] == statuses[1]

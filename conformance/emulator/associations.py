@@ -86,7 +86,9 @@ class AssociationOperations(OperationsBase):
                 unsuccessful.append(decided[face_id])
                 continue
             confidence = self._confidence(face.person, held, [c.person for c in candidates])
-            if confidence is not None and confidence < threshold:
+            if confidence is not None and ((confidence >= threshold)
+                                           if self._deviates("threshold-inverted")
+                                           else confidence < threshold):
                 decided[face_id] = self._low_match_entry(face_id, confidence, threshold)
                 unsuccessful.append(decided[face_id])
                 continue

@@ -68,6 +68,8 @@ DEVIATIONS: Mapping[str, str] = MappingProxyType({
     "refused at a threshold above 0)",
     "low-confidence-reports-threshold": "a LOW_MATCH_CONFIDENCE entry reports the threshold as "
     "its Confidence instead of the match confidence",
+    "threshold-inverted": "the threshold comparison is inverted: a face whose match "
+    "confidence is at or above UserMatchThreshold is refused, one below it taken",
     "default-threshold-50": "an omitted UserMatchThreshold means 50, not 75",
     "zero-threshold-is-default": "a UserMatchThreshold of 0 is read as absent (falsy default) "
     "and 75 applies",
@@ -97,12 +99,12 @@ DEVIATIONS: Mapping[str, str] = MappingProxyType({
     "status-never-settles": "UserStatus stays UPDATING forever after a change",
     "new-user-active": "a new user lists as ACTIVE instead of CREATED",
     "creating-never-ends": "a new user lists as CREATING until its first change, never CREATED",
-    "token-replayed-against-today": "a replayed token re-executes the request against the "
-    "current state instead of returning the first response",
+    "token-replayed-against-today": "a replayed AssociateFaces token re-executes the request "
+    "against the current state instead of returning the first response",
     "dedupe-without-token": "identical AssociateFaces or DisassociateFaces requests are "
     "deduplicated by their parameters, so two calls without a token count as one",
-    "mismatch-wrong-code": "a token reused with other parameters answers ConflictException "
-    "instead of IdempotentParameterMismatchException",
+    "mismatch-wrong-code": "an AssociateFaces token reused with other parameters answers "
+    "ConflictException instead of IdempotentParameterMismatchException",
     "no-lock": "requests are served without the backend lock, with a window between check and "
     "act",
     "df-releases-other-users-face": "DisassociateFaces releases a face owned by another user",
@@ -126,6 +128,8 @@ DEVIATIONS: Mapping[str, str] = MappingProxyType({
     "ownership",
     "df-missing-user-status": "the DisassociateFaces response has no UserStatus",
     "df-token-ignored": "DisassociateFaces does not remember tokens, so a replay executes again",
+    "df-replay-executes": "replaying DisassociateFaces with the same token runs the request "
+    "again instead of returning the first response",
     "df-mismatch-ignored": "DisassociateFaces with a reused token and other parameters executes "
     "the new request instead of answering IdempotentParameterMismatchException",
     "cu-mismatch-ignored": "CreateUser with a reused token and another UserId creates that user "
@@ -136,6 +140,14 @@ DEVIATIONS: Mapping[str, str] = MappingProxyType({
     "instead of answering IdempotentParameterMismatchException",
     "delete-unowned-kept": "DeleteFaces reports unowned faces as deleted but keeps them",
     "index-faces-confidence-string": "IndexFaces answers Face.Confidence as a string",
+    # The stub emulator of issue 18: a half-built server whose set-up steps deviate.
+    "index-nothing": "IndexFaces indexes no face from an image of one face (FaceRecords: [])",
+    "list-users-ignores-max-results": "ListUsers ignores MaxResults: every user on one page",
+    "tokens-ignored": "no operation remembers a ClientRequestToken: every request runs as new",
+    "validation-absent": "no length, pattern or range of a request is checked, only its "
+    "required members and types",
+    "delete-faces-bad-reason": "DeleteFaces gives a FaceId absent from the collection a reason "
+    "outside the model's enum",
 })
 
 

@@ -106,6 +106,9 @@ class FaceOperations(OperationsBase):
         if not data.startswith((_PNG_SIGNATURE, _JPEG_SIGNATURE)):
             raise InvalidImageFormatException("Request has invalid image format: the emulator "
                                               "reads PNG and JPEG")
+        if self._deviates("index-nothing"):
+            return {"FaceRecords": [], "FaceModelVersion": FACE_MODEL_VERSION,
+                    "UnindexedFaces": []}
         person = person_of(data)
         # Detection confidence is not match confidence; it only needs to look like AWS's.
         detected = 99.0 + int(person[:4], 16) / 0x10000
@@ -183,6 +186,9 @@ class FaceOperations(OperationsBase):
             if not self._deviates("delete-unowned-kept"):  # only unowned faces get this far
                 del collection.faces[face_id]
             deleted.append(face_id)
+        if self._deviates("delete-faces-bad-reason"):
+            refused = [{**entry, "Reasons": ["FACE_NOT_DELETED"]}
+                       if entry["Reasons"] == ["FACE_NOT_FOUND"] else entry for entry in refused]
         response: Response = {"UnsuccessfulFaceDeletions": refused}
         if deleted:  # the model's FaceIdList has min 1: an empty list is left out
             response["DeletedFaces"] = deleted

@@ -61,8 +61,8 @@ class Idempotency:
     def serve(self, collection: Collection | None, operation: str, request: Request,
               run: Callable[[], Response]) -> Response:
         """Run ``run`` once per ClientRequestToken: a replay answers what the first call did."""
-        if collection is None:
-            return run()  # it answers for the missing collection; nowhere to remember it
+        if collection is None or self._deviates("tokens-ignored"):
+            return run()  # no collection: it answers for that; nowhere to remember it
         params = {k: v for k, v in request.items() if k != "ClientRequestToken"}
         params_key = json.dumps([operation, params], sort_keys=True)
         dedupes = (operation in ("AssociateFaces", "DisassociateFaces")
@@ -85,7 +85,7 @@ class Idempotency:
                 if (seen.operation == operation and
                         self.behaviour.reading(TOKEN_MISMATCH[operation]) == "first-response"):
                     return seen.replay()  # S0.24: "the same response is returned"
-                if self._deviates("mismatch-wrong-code"):
+                if operation == "AssociateFaces" and self._deviates("mismatch-wrong-code"):
                     raise ConflictException(f"ClientRequestToken {token} was used with other "
                                             "parameters")
                 mismatch_ignored = MISMATCH_IGNORED.get(operation)
@@ -112,7 +112,9 @@ class Idempotency:
 
     def _replay(self, operation: str, seen: Remembered,
                 run: Callable[[], Response]) -> Response:
-        if self._deviates("token-replayed-against-today"):
+        if operation == "AssociateFaces" and self._deviates("token-replayed-against-today"):
+            return run()
+        if operation == "DisassociateFaces" and self._deviates("df-replay-executes"):
             return run()
         if operation == "CreateUser" and self._deviates("cu-replay-conflict"):
             raise ConflictException("a user with this UserId already exists")

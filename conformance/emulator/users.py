@@ -63,6 +63,8 @@ class UserOperations(OperationsBase):
     def list_users(self, request: Request) -> Response:
         collection = self._store.collection(request)
         users = list(collection.users.values())
+        if self._deviates("list-users-ignores-max-results"):
+            request = {k: v for k, v in request.items() if k != "MaxResults"}
         page, after, next_token = self._page("ListUsers", collection.collection_id, users,
                                              lambda u: u.seq, request, default_size=100)
         if after is not None and self._deviates("list-users-repeats-page-edge"):

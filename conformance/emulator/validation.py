@@ -47,6 +47,9 @@ UNCHECKED: dict[str, tuple[str, frozenset[str], str | None]] = {
     "cu-token-pattern-unchecked": ("ClientRequestToken", frozenset({"pattern"}), "CreateUser"),
 }
 
+# What a server that checks only members and types leaves unchecked ("validation-absent").
+_BOUNDS = frozenset({"min", "max", "pattern", "finite"})
+
 # Where several constraints fail at one place, AWS lists them in this order.
 _RANK = {"required": 0, "type": 0, "finite": 0, "min": 1, "max": 2, "size": 2, "pattern": 3,
          "enum": 4}
@@ -161,7 +164,9 @@ def check_request(operation: str, request: Request, behaviour: Behaviour) -> Non
     if operation not in SCHEMA_OPERATIONS:
         return
     found = [v for v in input_violations(operation, request)
-             if not _unchecked(operation, v, behaviour) and not _searched(v, behaviour)]
+             if not _unchecked(operation, v, behaviour) and not _searched(v, behaviour)
+             and not (behaviour.deviates("validation-absent")
+                      and v.constraint in _BOUNDS)]
     too_large = [v for v in found if v.constraint == "size"]
     if too_large:
         raise ImageTooLargeException(too_large[0].message)

@@ -18,6 +18,7 @@ from conformance.errors import UnfitPhoto
 from conformance.images import FaceImages
 from conformance.ledger import Ledger
 from conformance.model import CollectionModel, TokenRecord
+from conformance.needs import Broken, Need, NeedBroken
 
 
 @dataclass
@@ -36,10 +37,23 @@ class RunContext:
     # for AF-THRESHOLD-DEFAULT); its directed checks share collections (``harness.rooms``).
     frugal: bool = False
     settling_seen: bool = False  # a settle has needed more than one listing
+    # The set-up steps this target cannot do (``conformance.needs``): the cases that need
+    # one are blocked by the clause that broke it, and no harness tries it again.
+    broken: dict[Need, Broken] = field(default_factory=dict)
     counter: itertools.count[int] = field(default_factory=itertools.count)
 
     def next_id(self) -> int:
         return next(self.counter)
+
+    def break_need(self, need: Need, clause: str, how: str) -> NeedBroken:
+        """Record that the target cannot meet ``need``; the exception stops the case."""
+        broken = self.broken.setdefault(need, Broken(need, clause, how))
+        return NeedBroken(broken)
+
+    def require(self, need: Need) -> None:
+        """Stop a case that needs what this target has shown it cannot do."""
+        if need in self.broken:
+            raise NeedBroken(self.broken[need])
 
     def poll_delays(self) -> dict[str, float]:
         """How ``driver.poll`` spaces the listings of a settle. Live: fewer, longer waits,
@@ -157,6 +171,7 @@ class HarnessBase:
             if reused is not None:
                 self.handed_out.add(reused)
                 return reused
+        self.ctx.require(Need.FACE)
         images = self.ctx.images
         # A fresh ExternalImageId each time: M.IF.1 lets a server save no duplicate for the
         # same image, collection and external id, and the suite indexes the same bytes again.
@@ -173,14 +188,34 @@ class HarnessBase:
                 f"photo {images.names[person]}: IndexFaces found {len(records)} faces in it; "
                 "each photo of faces_dir must show exactly one face (try: conformance photos "
                 "check --target NAME)"))
+        if not records:
+            # Recorded before the check raises: every case that needs a face is blocked by
+            # this one finding, and none sends IndexFaces again.
+            broken = self.ctx.break_need(Need.FACE, C.SCHEMA,
+                                         "IndexFaces indexes no face from an image of one face")
         self.ledger.check(C.SCHEMA, len(records) == 1,
                           f"IndexFaces of an image of one face indexed {len(records)} faces")
+        if not records:
+            raise broken
         face_id = str(records[0]["Face"]["FaceId"])
+        if face_id in self.model.faces:
+            broken = self.ctx.break_need(Need.SAME_PERSON, C.SCHEMA,
+                                         "IndexFaces gives the same FaceId again")
         self.ledger.check(C.SCHEMA, face_id not in self.model.faces,
                           f"IndexFaces returned FaceId {face_id} that already exists")
+        if face_id in self.model.faces:
+            raise broken
         self.model.add_face(face_id, person)
         self.handed_out.add(face_id)
         return face_id
+
+    def faces_if_indexed(self, person: int) -> list[str]:
+        """A new face of ``person``, or none where the target indexes no face: for a set-up
+        that is better with a face but judges its case without one."""
+        try:
+            return [self.index_face(person)]
+        except NeedBroken:
+            return []
 
     def remember_token(self, operation: str, token: str, params: dict[str, Any],
                        body: dict[str, Any], user_id: str) -> None:

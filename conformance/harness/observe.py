@@ -359,7 +359,8 @@ class Observing(HarnessBase):
             self.ledger.check(culprit, not difference,
                               f"user {user_id!r} holds {len(listed)} faces by ListFaces, "
                               f"expected {len(expected)}: extra {sorted(listed - expected)[:5]}, "
-                              f"missing {sorted(expected - listed)[:5]}")
+                              f"missing {sorted(expected - listed)[:5]}",
+                              self.model.made_by(difference, self.ledger.known))
 
     def confirm_state(self, user_ids: list[str]) -> None:
         """Before a request whose lack of effect will be checked: the state is as modelled."""
@@ -391,11 +392,13 @@ class Observing(HarnessBase):
         face_ids = ids(faces, "FaceId")
         self.ledger.check(C.LIST_FACES, len(face_ids) == len(set(face_ids)),
                           f"ListFaces lists some faces twice (page size {page_size})")
-        self.ledger.check(C.LIST_FACES, set(face_ids) == set(self.model.faces),
+        missing_or_extra = set(face_ids) ^ set(self.model.faces)
+        self.ledger.check(C.LIST_FACES, not missing_or_extra,
                           f"ListFaces (page size {page_size}) lists {len(set(face_ids))} faces, "
                           f"the collection has {len(self.model.faces)}: missing "
                           f"{sorted(set(self.model.faces) - set(face_ids))[:5]}, extra "
-                          f"{sorted(set(face_ids) - set(self.model.faces))[:5]}")
+                          f"{sorted(set(face_ids) - set(self.model.faces))[:5]}",
+                          self.model.made_by(missing_or_extra, self.ledger.known))
         owners = self.owners_of(faces)
         wrong_owner = [f for f, owner in owners.items() if f in self.model.faces
                        and owner != self.model.faces[f].owner]
@@ -406,7 +409,8 @@ class Observing(HarnessBase):
             expected = self.model.faces[face_id].owner
             self.ledger.check(C.LIST_FACES, False,
                               f"face {face_id} is owned by {owners[face_id]!r} by ListFaces, "
-                              f"expected {expected!r}")
+                              f"expected {expected!r}",
+                              self.model.made_by([face_id], self.ledger.known))
 
     def check_user_faces(self, user_id: str, page_size: int | None) -> None:
         """LIST-FACES: ListFaces(UserId) names exactly the user's faces."""

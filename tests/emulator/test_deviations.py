@@ -160,6 +160,19 @@ def _(rig: Rig, deviated: bool) -> None:
     assert code == (None if deviated else "InvalidParameterException")
 
 
+@scenario("threshold-inverted")
+def _(rig: Rig, deviated: bool) -> None:
+    other = person_matching(0, lambda c: 10 < c < 90)
+    for user_id, margin in (("above", 1), ("below", -1)):
+        rig.user(user_id)
+        rig.associate(user_id, [rig.face(0)])
+        face = rig.face(other)
+        answer = rig.associate(user_id, [face],
+                               UserMatchThreshold=confidence(0, other) + margin)
+        taken = margin < 0  # the confidence is below a threshold above it
+        assert faces_ids(answer["AssociatedFaces"]) == ([face] if taken != deviated else [])
+
+
 @scenario("cap-off-by-one")
 def _(rig: Rig, deviated: bool) -> None:
     spare = cap_setup(rig, 100, 1)
@@ -378,10 +391,16 @@ def _(rig: Rig, deviated: bool) -> None:
 
 @scenario("mismatch-wrong-code")
 def _(rig: Rig, deviated: bool) -> None:
-    rig.client.create_user(CollectionId=COLLECTION, UserId="u", ClientRequestToken="tok")
-    code = error_code(lambda: rig.client.create_user(CollectionId=COLLECTION, UserId="v",
-                                                     ClientRequestToken="tok"))
+    face = rig.face()
+    rig.user("u")
+    rig.associate("u", [face], ClientRequestToken="tok")
+    code = error_code(lambda: rig.associate("u", [UNKNOWN], ClientRequestToken="tok"))
     assert code == ("ConflictException" if deviated else "IdempotentParameterMismatchException")
+    # The other operations keep the right code.
+    rig.client.create_user(CollectionId=COLLECTION, UserId="v", ClientRequestToken="cu")
+    code = error_code(lambda: rig.client.create_user(CollectionId=COLLECTION, UserId="w",
+                                                     ClientRequestToken="cu"))
+    assert code == "IdempotentParameterMismatchException"
 
 
 @scenario("no-lock")
@@ -496,6 +515,20 @@ def _(rig: Rig, deviated: bool) -> None:
     assert code == (None if deviated else "ResourceNotFoundException")
 
 
+@scenario("df-replay-executes")
+def _(rig: Rig, deviated: bool) -> None:
+    face = rig.face()
+    rig.user("u")
+    rig.associate("u", [face])
+    rig.disassociate("u", [face], ClientRequestToken="dis")
+    rig.associate("u", [face])
+    rig.disassociate("u", [face], ClientRequestToken="dis")  # replay
+    assert rig.owners()[face] == (None if deviated else "u")
+    # The token is still remembered against other parameters.
+    code = error_code(lambda: rig.disassociate("u", [UNKNOWN], ClientRequestToken="dis"))
+    assert code == "IdempotentParameterMismatchException"
+
+
 @scenario("du-replay-executes")
 def _(rig: Rig, deviated: bool) -> None:
     rig.user("u")
@@ -588,6 +621,62 @@ def _(rig: Rig, deviated: bool) -> None:
     face = with_owned_face(rig, "u")
     other = rig.face()
     assert rig.faces_of("u") == ([face, other] if deviated else [face])
+
+
+# --- a stub's set-up steps (issue 18) ------------------------------------------------------
+
+
+@scenario("index-nothing")
+def _(rig: Rig, deviated: bool) -> None:
+    answer = rig.client.index_faces(CollectionId=COLLECTION, Image={"Bytes": face_image(0)})
+    assert len(answer["FaceRecords"]) == (0 if deviated else 1)
+    assert len(rig.client.list_faces(CollectionId=COLLECTION)["Faces"]) == (0 if deviated else 1)
+
+
+@scenario("list-users-ignores-max-results")
+def _(rig: Rig, deviated: bool) -> None:
+    for i in range(3):
+        rig.user(f"user-{i}")
+    page = rig.client.list_users(CollectionId=COLLECTION, MaxResults=1)
+    assert len(page["Users"]) == (3 if deviated else 1)
+    assert ("NextToken" in page) is not deviated
+
+
+@scenario("tokens-ignored")
+def _(rig: Rig, deviated: bool) -> None:
+    rig.client.create_user(CollectionId=COLLECTION, UserId="u", ClientRequestToken="t")
+    replay = error_code(lambda: rig.client.create_user(CollectionId=COLLECTION, UserId="u",
+                                                       ClientRequestToken="t"))
+    assert replay == ("ConflictException" if deviated else None)
+    face = rig.face()
+    rig.associate("u", [face], ClientRequestToken="a")
+    rig.disassociate("u", [face])
+    rig.associate("u", [face], ClientRequestToken="a")  # a replay: no second effect
+    assert rig.owners()[face] == ("u" if deviated else None)
+    rig.client.delete_user(CollectionId=COLLECTION, UserId="u", ClientRequestToken="d")
+    rig.user("u")
+    rig.client.delete_user(CollectionId=COLLECTION, UserId="u", ClientRequestToken="d")
+    assert ("u" in rig.users()) is not deviated
+
+
+@scenario("validation-absent")
+def _(rig: Rig, deviated: bool) -> None:
+    rig.user("u")
+    for params in ({"UserMatchThreshold": 150.0}, {"FaceIds": ["not-a-face-id"]},
+                   {"FaceIds": [UNKNOWN] * 101}, {"UserId": "x" * 129}):
+        request = {"CollectionId": COLLECTION, "UserId": "u", "FaceIds": [UNKNOWN], **params}
+        code = error_code(lambda request=request: rig.raw.associate_faces(**request))
+        assert code in ((None, "ResourceNotFoundException") if deviated
+                        else ("InvalidParameterException",)), params
+    code = error_code(lambda: rig.raw.create_user(CollectionId=COLLECTION, UserId="a b"))
+    assert code == (None if deviated else "InvalidParameterException")
+
+
+@scenario("delete-faces-bad-reason")
+def _(rig: Rig, deviated: bool) -> None:
+    answer = rig.client.delete_faces(CollectionId=COLLECTION, FaceIds=[UNKNOWN])
+    reasons = answer["UnsuccessfulFaceDeletions"][0]["Reasons"]
+    assert reasons == (["FACE_NOT_DELETED"] if deviated else ["FACE_NOT_FOUND"])
 
 
 def test_every_deviation_has_a_scenario() -> None:
