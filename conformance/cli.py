@@ -604,6 +604,7 @@ def _selftest(args: argparse.Namespace) -> int:
 def _clauses() -> int:
     from conformance.clauses import AMBIGUITIES, CLAUSES
     from conformance.directed import cases_of
+    from conformance.report.console import aws_published
 
     for clause in CLAUSES.values():
         print(f"{clause.id:20} {clause.text} [{','.join(clause.sources)}]")
@@ -613,7 +614,7 @@ def _clauses() -> int:
             print(f"{'':20}   cases: {', '.join(repr(c) for c in cases)}")
     print()
     for amb in AMBIGUITIES.values():
-        aws = f" (AWS: {amb.aws_reading})" if amb.aws_reading else ""
+        aws = f" (AWS: {aws_published(amb)})" if amb.differs_from_aws else ""
         print(f"{amb.id:20} {amb.question}: {' / '.join(amb.readings)}{aws}")
     return 0
 

@@ -163,7 +163,8 @@ def run_part(target: Target, job: Job, progress: Progress = lambda _: None) -> R
     started = dt.datetime.now(dt.UTC)
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{target.name}-{job.seed}"
     clock = time.monotonic()
-    ledger = Ledger(pinned=target.pinned_readings, known=set(job.known))
+    ledger = Ledger(pinned=target.pinned_readings, strictness=target.strictness,
+                    known=set(job.known))
     phases: _Phases | None = None
     errors: list[SuiteErrorRecord] = []
     driver: Driver | None = None

@@ -23,7 +23,7 @@ from conformance.checks import (
     judge_delete_faces,
     judge_disassociate,
 )
-from conformance.clauses import C
+from conformance.clauses import A, C
 from conformance.driver import Outcome
 from conformance.errors import Failure, failure_class
 from conformance.ledger import Ledger
@@ -35,9 +35,10 @@ COLL = "run-coll"
 
 
 def pinned_ledger(strictness: str, readings: dict[str, str]) -> Ledger:
-    """A ledger with the pins a target of this strictness and these readings has."""
+    """A ledger with the pins and strictness a target of this strictness and these readings
+    has, as the runner makes it."""
     target = dataclasses.replace(BUILTIN_EMBEDDED, strictness=strictness, readings=readings)
-    return Ledger(pinned=target.pinned_readings)
+    return Ledger(pinned=target.pinned_readings, strictness=target.strictness)
 
 
 def fid(n: int) -> str:
@@ -741,7 +742,7 @@ def test_owner_id_requested_reading_is_recorded(ledger: Ledger, model: Collectio
 
 def test_owner_id_pinned_by_aws_strictness_fails_on_requested(model: CollectionModel) -> None:
     ledger = pinned_ledger("aws", {})
-    assert ledger.pinned["AMB-OWNER-ID"] == "owner"
+    assert ledger.allowed(A.AMB_OWNER_ID) == ("owner",)
     request = FacesRequest("u1", [OTHER], threshold=80.0)
     judge_associate(ledger, model, request,
                     assoc(request, [], [diff_user(OTHER, "u2")], status="ACTIVE"))
@@ -769,7 +770,30 @@ def test_status_now_pinned_by_aws_strictness(model: CollectionModel) -> None:
 
 
 def test_spec_strictness_pins_nothing() -> None:
-    assert pinned_ledger("spec", {}).pinned == {}
+    ledger = pinned_ledger("spec", {})
+    assert ledger.pinned == {}
+    assert ledger.allowed(A.AMB_OWNER_ID) == ("owner", "requested", "absent")
+    ledger.observe(A.AMB_DUP_IDS, "per-occurrence", "a repeat answered twice")
+    assert ledger.readings["AMB-DUP-IDS"] == {"per-occurrence": 1}
+
+
+def test_aws_strictness_fails_a_reading_aws_contradicts_and_names_the_source() -> None:
+    ledger = pinned_ledger("aws", {})
+    # AWS contradicts one reading of three: the other two still pass.
+    assert ledger.allowed(A.AMB_DUP_IDS) == ("once", "rejected")
+    ledger.observe(A.AMB_DUP_IDS, "once", "a repeat answered once")
+    ledger.observe(A.AMB_DUP_IDS, "rejected", "a repeat refused")
+    with pytest.raises(Failure) as failure:
+        ledger.observe(A.AMB_DUP_IDS, "per-occurrence", "a repeat answered twice")
+    assert failure.value.clause == "AF-SHAPE"
+    assert "differs from AWS" in str(failure.value)
+    assert "AssociateFacesCommand" in str(failure.value)
+    with fails("LIST-FACES"):
+        ledger.observe(A.AMB_FACE_USERID, "filter-only", "no Face.UserId")
+    # A target's own pin is more specific than what AWS has published.
+    pinned = pinned_ledger("aws", {"AMB-DUP-IDS": "per-occurrence"})
+    pinned.observe(A.AMB_DUP_IDS, "per-occurrence", "a repeat answered twice")
+    assert pinned.readings["AMB-DUP-IDS"] == {"per-occurrence": 1}
 
 
 # =========================================================================== DisassociateFaces
