@@ -565,15 +565,8 @@ def _matrix(args: argparse.Namespace) -> int:
 def _selftest(args: argparse.Namespace) -> int:
     from conformance.mutants import CATALOGUE
     from conformance.runner import PROFILES
-    from conformance.selftest import (
-        DEFAULT_SEED,
-        markdown,
-        run_selftest,
-        select,
-        table_lines,
-        update_readme,
-        write_reports,
-    )
+    from conformance.selftest import DEFAULT_SEED, run_selftest, select
+    from conformance.selftest.report import markdown, table_lines, update_readme, write_reports
 
     if args.profile not in PROFILES:
         raise ConfigError(f"unknown profile {args.profile!r}: choose one of "

@@ -35,15 +35,12 @@ from conformance.selftest import (
     _record,
     consistency,
     entry_seed,
-    markdown,
-    multi_rows,
     observed_readings,
     run_selftest,
-    score_multi,
     select,
-    table_lines,
-    update_readme,
 )
+from conformance.selftest.multi import score_multi
+from conformance.selftest.report import markdown, multi_rows, table_lines, update_readme
 from conformance.targets import Target
 
 # Three clauses the dev profile reaches quickly, and one variant: the real run stays short.
