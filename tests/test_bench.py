@@ -16,7 +16,7 @@ TIMEOUT = 300  # seconds; a bound for a tiny bench, not a performance claim
 def test_bench_quick_runs_end_to_end_and_prints_its_table(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "conformance.cli", "bench", "--quick", "--repeat", "1",
+        [sys.executable, "-m", "conformance", "bench", "--quick", "--repeat", "1",
          "--examples", "1", "--steps", "2", "--calls", "30", "--mutants", "move-owned-face",
          "--json", str(out)],
         capture_output=True, text=True, timeout=TIMEOUT, check=False, cwd=tmp_path)
