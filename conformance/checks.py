@@ -190,10 +190,14 @@ def accept_busy(ledger: Ledger, model: CollectionModel, request: FacesRequest,
                 operation: str) -> bool:
     """AMB-BUSY: a ConflictException with no effect is legal while the requested user is
     UPDATING ("user") or a face of the request is being changed by a settling user (its
-    owner, or the user that released it: "face", S0.15). Recorded only where the two
-    differ. True when accepted."""
+    owner, or the user that released it: "face", S0.15), or while it may still be
+    CREATING. Recorded only where the two readings differ. True when accepted."""
     user = model.users[request.user_id]
     makers = model.busy_makers(request.distinct_faces())
+    if model.may_be_creating(request.user_id):
+        # A user still being created (CREATING) is neither UPDATING nor changing a face:
+        # a refusal then is legal under either reading, and tells them not apart.
+        return True
     if user.settling == bool(makers):
         return user.settling  # both or neither: nothing tells them apart
     ledger.observe(A.AMB_BUSY, "user" if user.settling else "face",

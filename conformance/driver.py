@@ -35,6 +35,7 @@ from conformance.errors import (
 )
 from conformance.marker import marker_tags
 from conformance.results import CALL_COUNTERS
+from conformance.spec import UNNAMEABLE_COLLECTION_IDS
 
 # Error codes and HTTP statuses with which servers say "I do not have this operation".
 UNSUPPORTED_CODES = frozenset({
@@ -207,11 +208,17 @@ class Driver:
         """The safety property: no request may name a collection the run did not create.
 
         Probes of unknown or malformed collections carry the run's prefix, so they
-        cannot name anything that belongs to someone else either.
+        cannot name anything that belongs to someone else either. The one exception are
+        the ids in which the model's CollectionId pattern is found nowhere (AF-INPUT's
+        probe of a server that checks no pattern): no one can have made a collection so
+        named, as every reading of the pattern refuses it; they are never created.
         """
         collection = params.get("CollectionId")
         if operation == "ListCollections":
             raise RunAborted(SafetyViolation("the suite never lists the account's collections"))
+        if (collection in UNNAMEABLE_COLLECTION_IDS
+                and operation not in ("CreateCollection", "DeleteCollection")):
+            return
         if not isinstance(collection, str) or not collection.startswith(self.resource_prefix):
             raise RunAborted(SafetyViolation(
                 f"refusing {operation} on {collection!r}: not a collection of this run "

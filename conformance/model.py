@@ -129,13 +129,19 @@ class CollectionModel:
     def unowned_faces(self) -> list[str]:
         return [f.face_id for f in self.faces.values() if f.owner is None]
 
+    def may_be_creating(self, user_id: str) -> bool:
+        """CREATING (in M.10's enum; no sentence defines it) is a user still being created:
+        a transitional status, as UPDATING is, that may show from CreateUser until the
+        user is first seen settled (within the settle timeout), and never after a change."""
+        user = self.users[user_id]
+        return user.settling and not user.had_face
+
     def status_options(self, user_id: str) -> set[str]:
         """The UserStatus values a listing may show for the user right now."""
         user = self.users[user_id]
-        if not user.had_face:
-            # A live service may show CREATING for a moment after CreateUser.
-            return {"CREATED", "CREATING"} if user.settling else {"CREATED"}
         settled = self.settled_status_options(user_id)
+        if self.may_be_creating(user_id):
+            return settled | {"CREATING"}
         return settled | {"UPDATING", "ACTIVE"} if user.settling else settled
 
     def settled_status_options(self, user_id: str) -> set[str]:

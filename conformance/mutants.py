@@ -74,6 +74,12 @@ MUTANTS: tuple[Mutant, ...] = (
     _mutant("userid-length-unchecked", C.AF_INPUT),
     _mutant("cu-userid-unchecked", C.CU_INPUT),
     _mutant("token-pattern-unchecked", C.AF_INPUT),
+    # Pattern-blind (faceid- and token-pattern-unchecked are too: FaceId has no length
+    # bound, and the token's anchored pattern leaves no reading that takes "bad token!").
+    _mutant("userid-pattern-unchecked", C.AF_INPUT),
+    _mutant("collectionid-pattern-unchecked", C.AF_INPUT),
+    _mutant("cu-userid-pattern-unchecked", C.CU_INPUT),
+    _mutant("cu-token-pattern-unchecked", C.CU_INPUT),
     _mutant("missing-user-status", C.AF_SHAPE),
     _mutant("confidence-as-string", C.AF_SHAPE),
     _mutant("echo-duplicate-face", C.AF_SHAPE, AMB_DUP_IDS="once"),
@@ -89,6 +95,8 @@ MUTANTS: tuple[Mutant, ...] = (
     _mutant("df-replay-executes", C.DF_TOKEN_REPLAY),
     _mutant("df-mismatch-ignored", C.DF_TOKEN_MISMATCH),
     _mutant("new-user-active", C.CU_CREATED),
+    # CREATING is transitional (the variant creating-user): a user must leave it in time.
+    _mutant("creating-never-ends", C.CU_CREATED),
     _mutant("cu-overwrite-existing", C.CU_CONFLICT),
     _mutant("cu-replay-conflict", C.CU_TOKEN_REPLAY),
     _mutant("cu-mismatch-ignored", C.CU_TOKEN_MISMATCH),
@@ -116,12 +124,13 @@ SEVERAL_CLAUSES = frozenset({"tokens-ignored", "validation-absent", "df-token-ig
 
 def _variant(name: str, description: str, ambiguity: str | None = None,
              readings: dict[str, str] | None = None, *, settle_seconds: float = 0.0,
-             throttle_every: int = 0, fault_every: int = 0,
+             creating_seconds: float = 0.0, throttle_every: int = 0, fault_every: int = 0,
              busy_conflicts: bool = False) -> Variant:
     return Variant(name, ambiguity, description,
                    Behaviour(readings={**DEFAULT_READINGS, **(readings or {})},
-                             settle_seconds=settle_seconds, throttle_every=throttle_every,
-                             fault_every=fault_every, busy_conflicts=busy_conflicts))
+                             settle_seconds=settle_seconds, creating_seconds=creating_seconds,
+                             throttle_every=throttle_every, fault_every=fault_every,
+                             busy_conflicts=busy_conflicts))
 
 
 def _non_default_readings() -> list[tuple[str, str]]:
@@ -180,6 +189,10 @@ VARIANTS: tuple[Variant, ...] = (
     # Well within the embedded target's settle timeout of 10 s; every change waits it out.
     _variant("slow-settle", "a user stays UPDATING for 0.2 s after a change",
              settle_seconds=0.2),
+    # M.10's enum has CREATING, which no sentence defines: a user still being created, a
+    # transitional status like UPDATING. Requests to it are served meanwhile (it exists).
+    _variant("creating-user", "a new user lists as CREATING for 0.3 s after CreateUser, "
+             "then CREATED", creating_seconds=0.3),
     # botocore backs off up to a few seconds per retry, so the rates are what a busy
     # service shows, not a storm: a storm only measures botocore's back-off.
     _variant("throttled", "every 401st request is refused with ThrottlingException; the "
@@ -248,7 +261,8 @@ def _multi(name: str, description: str, deviations: dict[str, str | tuple[str, .
 # by themselves, so that no run could report them once under one clause:
 # (A deviation that breaks several clauses names each in the mutants that have it:
 # df-token-ignored forgets the token, so a reuse with other parameters runs too.)
-# - status-never-settles makes every later check wait out the settle timeout;
+# - status-never-settles blocks every case that needs a settled user (conformance.needs),
+#   and with them the cases other deviations would fail;
 # - assoc-not-persisted and no-lock leave no ownership for other clauses to check.
 # Pairs left apart because one deviation hides the other: userid-length-unchecked with
 # unknown-user-wrong-code (a 129-character user is unknown, and its wrong code is the code

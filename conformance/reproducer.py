@@ -19,6 +19,7 @@ from typing import Any
 from conformance import reproducer_runtime as rt
 from conformance.clauses import CLAUSES
 from conformance.images import face_image
+from conformance.spec import UNNAMEABLE_COLLECTION_IDS
 
 
 class _Names:
@@ -192,7 +193,9 @@ class _Plan:
         self.steps = self._group(steps)
 
     def _collection(self, name: Any) -> Any:
-        if not isinstance(name, str):
+        if not isinstance(name, str) or name in UNNAMEABLE_COLLECTION_IDS:
+            # "!!!" (AF-INPUT) names no collection and no run: a fresh, valid name in its
+            # place would turn the validation error it wants into ResourceNotFoundException.
             return name
         return rt.Coll(self.collections.setdefault(name, len(self.collections)))
 

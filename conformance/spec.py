@@ -33,15 +33,26 @@ BAD_FACE_IDS = (("not-a-face-id", "not a UUID"),
                 ("4A1B2C3D-0000-4000-8000-00000000000A", "upper-case hex"),
                 ("4a1b2c3d000040008000000000000000a", "no dashes"),
                 ("4a1b2c3d-0000-4000-8000-00000000000", "one hex digit short"))
-BAD_USER_IDS = (("", "empty"), ("x" * 129, "129 characters"), ("bad user!", "space and !"),
+# Every id member with a pattern has a value of a valid length in which its pattern cannot
+# be found anywhere (no character the pattern allows): every reading of AMB-PATTERN-ANCHOR
+# refuses it, so it is sent under every strictness and catches a server that checks the
+# length but no pattern. FaceId's and ClientRequestToken's values below are all such.
+NOWHERE_MATCHED = "!!!"  # no character of UserId's or CollectionId's pattern
+BAD_USER_IDS = (("", "empty"), ("x" * 129, "129 characters"),
+                (NOWHERE_MATCHED, "no character of the pattern"), ("bad user!", "space and !"),
                 ("user/1", "slash"))
 # The values above that contain a match of their unanchored pattern (AMB-PATTERN-ANCHOR).
 SEARCH_MATCHED = frozenset({"bad user!", "user/1", "!bad", "/x"})
 BAD_TOKENS = (("bad token!", "space and !"), ("x" * 65, "65 characters"), ("", "empty"),
               ("tok.en", "dot"))
-# Appended to the run's resource prefix so the request can name nothing but ours.
+# Appended to the run's resource prefix so the request can name nothing but ours: the
+# prefix holds a match of the pattern, so none of these is refused by every reading.
 BAD_COLLECTION_SUFFIXES = (("!bad", "character outside the pattern"), ("x" * 256,
                            "longer than 255"), ("/x", "slash"))
+# Sent whole: no collection of anyone's can have such an id, under any reading, so the
+# driver's safety guard lets a request name it without the run's prefix.
+BAD_COLLECTION_IDS = ((NOWHERE_MATCHED, "no character of the pattern"),)
+UNNAMEABLE_COLLECTION_IDS = frozenset(v for v, _ in BAD_COLLECTION_IDS)
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,8 @@ class InvalidCase:
     # Invalid only if the model's unanchored pattern must match the whole value
     # (AMB-PATTERN-ANCHOR): the value contains a match.
     full_match_only: bool = False
+    # CollectionId: the value is appended to the run's resource prefix.
+    suffix: bool = False
 
 
 INVALID_CASES: tuple[InvalidCase, ...] = (
@@ -64,6 +77,7 @@ INVALID_CASES: tuple[InvalidCase, ...] = (
     *(InvalidCase("FaceId", v, w, C.AF_INPUT) for v, w in BAD_FACE_IDS),
     *(InvalidCase("UserId", v, w, C.AF_INPUT, v in SEARCH_MATCHED) for v, w in BAD_USER_IDS),
     *(InvalidCase("ClientRequestToken", v, w, C.AF_INPUT) for v, w in BAD_TOKENS),
-    *(InvalidCase("CollectionId", v, w, C.AF_INPUT, v in SEARCH_MATCHED)
+    *(InvalidCase("CollectionId", v, w, C.AF_INPUT, v in SEARCH_MATCHED, suffix=True)
       for v, w in BAD_COLLECTION_SUFFIXES),
+    *(InvalidCase("CollectionId", v, w, C.AF_INPUT) for v, w in BAD_COLLECTION_IDS),
 )

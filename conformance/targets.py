@@ -71,8 +71,8 @@ _REQUIRED_BY_KIND: Mapping[str, tuple[tuple[str, str], ...]] = MappingProxyType(
                           'e.g. faces_dir = "faces"'),),
 })
 _TOP_LEVEL_KEYS = frozenset({"default", "targets"})
-_EMULATOR_KEYS = frozenset({"readings", "settle_seconds", "deviations", "throttle_every",
-                            "fault_every", "missing_operations"})
+_EMULATOR_KEYS = frozenset({"readings", "settle_seconds", "creating_seconds", "deviations",
+                            "throttle_every", "fault_every", "missing_operations"})
 _TARGET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _AWS_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+")
 
@@ -331,9 +331,9 @@ def _parse_behaviour(source: str, key: str, value: Any) -> Behaviour:
         # Partial tables are the norm: a legal variant changes one reading.
         kwargs["readings"] = MappingProxyType(
             {**DEFAULT_READINGS, **_readings(source, f"{key}.readings", value["readings"])})
-    if "settle_seconds" in value:
-        kwargs["settle_seconds"] = _non_negative_number(source, f"{key}.settle_seconds",
-                                                        value["settle_seconds"])
+    for seconds in ("settle_seconds", "creating_seconds"):
+        if seconds in value:
+            kwargs[seconds] = _non_negative_number(source, f"{key}.{seconds}", value[seconds])
     if "deviations" in value:
         names = _string_list(source, f"{key}.deviations", value["deviations"],
                              "deviation names")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -149,6 +150,23 @@ def test_deleting_a_prefixed_collection_the_run_did_not_create_is_refused(
     assert driver.log == []
     listed = direct.list_collections()["CollectionIds"]
     assert outsider in listed
+
+
+def test_a_collection_id_no_reading_of_the_pattern_takes_is_sent_but_never_created(
+        driver: Driver, served: Served) -> None:
+    """AF-INPUT's probe of a server that checks no pattern: "!!!" names no collection
+    anyone can have made, so it goes out without the prefix; nothing else does."""
+    outcome = driver.call("AssociateFaces", {"CollectionId": "!!!", "UserId": "u",
+                                             "FaceIds": [str(uuid.UUID(int=1))]},
+                          raw_client=True)
+    assert outcome.error == "InvalidParameterException"
+    for operation in ("CreateCollection", "DeleteCollection"):
+        aborted_with(SafetyViolation, lambda op=operation: driver.call(  # type: ignore[misc]
+            op, {"CollectionId": "!!!"}))
+    aborted_with(SafetyViolation, lambda: driver.call(
+        "AssociateFaces", {"CollectionId": "!!!x", "UserId": "u", "FaceIds": ["x"]},
+        raw_client=True))
+    assert served.operations == ["AssociateFaces"]
 
 
 def test_list_collections_is_refused(driver: Driver, served: Served) -> None:

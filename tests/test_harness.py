@@ -3,6 +3,7 @@ against a scripted fake client whose answers the test writes."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from conformance.checks import FacesRequest
-from conformance.clauses import C
+from conformance.clauses import A, C
 from conformance.driver import Driver
 from conformance.emulator.backend import Backend
 from conformance.emulator.behaviour import Behaviour
@@ -21,6 +22,13 @@ from conformance.harness import Harness, RunContext
 from conformance.harness.observe import SetupDeviated
 from conformance.images import synthetic_faces
 from conformance.ledger import Ledger
+from conformance.spec import (
+    BAD_TOKENS,
+    BAD_USER_IDS,
+    INVALID_CASES,
+    NOWHERE_MATCHED,
+    SEARCH_MATCHED,
+)
 
 PREFIX = "cfs-abcdef-"
 
@@ -177,3 +185,73 @@ def test_users_a_knock_on_touched_are_explained_by_it_and_others_are_not() -> No
     h.check_state(None)
     assert h.model.explained_by("u0") == {C.CU_CONFLICT}
     assert h.model.explained_by("u1") == frozenset()
+
+
+# --------------------------------------------------------------------------- pattern-blind servers
+
+
+def _member_constraints(member: str) -> dict[str, Any]:
+    """The botocore model's pattern, min and max of an id member (FaceId: FaceIds' member)."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("rekognition")
+    shape = model.operation_model("AssociateFaces").input_shape.members[
+        "FaceIds" if member == "FaceId" else member]
+    return dict((shape.member if member == "FaceId" else shape).metadata)  # type: ignore[attr-defined]
+
+
+def _found_nowhere(member: str, value: str) -> bool:
+    """No reading of the pattern takes ``value``, and only the pattern refuses it."""
+    rules = _member_constraints(member)
+    return (re.search(rules["pattern"], value) is None
+            and rules.get("min", 0) <= len(value) <= rules.get("max", len(value)))
+
+
+@pytest.mark.parametrize("member", ["UserId", "FaceId", "ClientRequestToken", "CollectionId"])
+def test_every_id_member_has_a_value_no_reading_of_its_pattern_takes(member: str) -> None:
+    """AF-INPUT: sent under every strictness (not full-match only) and whole (no prefix)."""
+    cases = [c for c in INVALID_CASES if c.member == member and not c.full_match_only
+             and not c.suffix and isinstance(c.value, str) and _found_nowhere(member, c.value)]
+    assert cases, member
+
+
+def test_create_user_sends_a_user_id_and_a_token_no_reading_takes() -> None:
+    """CU-INPUT: of each member, a value sent under every strictness, and live too."""
+    for member, values in (("UserId", BAD_USER_IDS), ("ClientRequestToken", BAD_TOKENS)):
+        assert any(_found_nowhere(member, v) and v not in SEARCH_MATCHED for v, _ in values)
+    assert _found_nowhere("UserId", NOWHERE_MATCHED)
+    assert _found_nowhere("ClientRequestToken", BAD_TOKENS[0][0])  # the live profile's one
+
+
+@pytest.mark.parametrize(("deviation", "member"), [
+    ("userid-pattern-unchecked", "UserId"), ("collectionid-pattern-unchecked", "CollectionId"),
+    ("faceid-pattern-unchecked", "FaceId"), ("token-pattern-unchecked", "ClientRequestToken")])
+def test_a_server_checking_an_id_s_length_but_not_its_pattern_fails_af_input(
+        deviation: str, member: str) -> None:
+    case = next(c for c in INVALID_CASES if c.member == member and not c.full_match_only
+                and not c.suffix and isinstance(c.value, str) and _found_nowhere(member, c.value))
+    reference = Harness(emulator_context())
+    reference.add_user("u1")
+    reference.send_invalid("u1", case)  # refused: the reference checks the pattern
+    h = Harness(emulator_context(deviation))
+    h.add_user("u1")
+    with pytest.raises(Failure) as failed:
+        h.send_invalid("u1", case)
+    assert failed.value.clause == C.AF_INPUT
+
+
+@pytest.mark.parametrize("frugal", [False, True])
+@pytest.mark.parametrize("deviation", ["cu-userid-pattern-unchecked",
+                                       "cu-token-pattern-unchecked"])
+def test_a_server_checking_create_user_s_lengths_but_not_patterns_fails_cu_input(
+        deviation: str, frugal: bool) -> None:
+    """Under strictness "spec" (both readings of AMB-PATTERN-ANCHOR allowed), live too."""
+    ctx = emulator_context(deviation)
+    ctx.frugal = frugal
+    assert ctx.ledger.allowed(A.AMB_PATTERN_ANCHOR) == ("full-match", "search")
+    with pytest.raises(Failure) as failed:
+        Harness(ctx).create_invalid_users()
+    assert failed.value.clause == C.CU_INPUT
+    reference = emulator_context()
+    reference.frugal = frugal
+    Harness(reference).create_invalid_users()

@@ -210,6 +210,18 @@ def test_script_names_faces_collections_and_tokens_not_the_run_ids() -> None:
         "raw=True" in steps
 
 
+def test_script_sends_a_collection_id_no_pattern_reading_takes_as_recorded() -> None:
+    """AF-INPUT's "!!!": renamed to a fresh valid name, it would ask another question."""
+    calls = call_log()
+    calls.append(entry("AssociateFaces", {"CollectionId": "!!!", "UserId": "u1",
+                                          "FaceIds": [FACE_A]},
+                       error="ResourceNotFoundException"))
+    text = script(calls, endpoint_url=None, region="us-east-1", message="m")
+    steps = text.split("STEPS = [", 1)[1].split("\n]\n", 1)[0]
+    assert "{'CollectionId': '!!!', " in steps
+    assert "Coll(1)" not in steps
+
+
 def test_script_states_the_clause_the_spec_and_the_finding() -> None:
     text = script(call_log(), endpoint_url="http://127.0.0.1:9", region="us-east-1",
                   clause="AF-DIFF-USER", message="face X owned by 'u1' was associated for 'u2'")

@@ -87,6 +87,7 @@ def test_variants_are_legal_and_timing_variants_exercise_the_transport() -> None
     for variant in VARIANTS:
         assert variant.behaviour.deviations == frozenset(), variant.name
     assert 0 < BY_NAME["slow-settle"].behaviour.settle_seconds < 10
+    assert 0 < BY_NAME["creating-user"].behaviour.creating_seconds < 10
     assert BY_NAME["throttled"].behaviour.throttle_every > 0
     assert BY_NAME["faulty"].behaviour.fault_every > 0
 
@@ -373,6 +374,16 @@ def test_a_real_self_test_catches_mutants_and_passes_a_variant(
     assert "3/3 mutants caught under their own clause alone, 1/1 variants pass" in out
     assert "3/3 mutants caught under their own clause alone" in (
         tmp_path / "out" / "selftest.md").read_text()
+
+
+@pytest.mark.slow
+def test_a_target_that_never_settles_is_caught_under_af_status_alone() -> None:
+    """Issue 19: one settle wait times out, and that is the run's one finding; what needs a
+    settled user after it is blocked, not failed, and no wait is paid twice."""
+    result = run_selftest(select(CATALOGUE, ["status-never-settles"]), profile="dev", jobs=1)
+    (entry,) = result.entries
+    assert entry.result == "caught", entry
+    assert entry.failed_clauses == ["AF-STATUS"], entry
 
 
 @pytest.mark.slow

@@ -5,8 +5,10 @@ each under its variant, and a run of that variant passes and records it."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -119,6 +121,7 @@ def conflict(request: FacesRequest, operation: str = "AssociateFaces") -> object
 
 def test_busy_because_the_user_is_updating_is_recorded_user(
         ledger: Ledger, model: CollectionModel) -> None:
+    model.users["u3"].had_face = True  # emptied again: UPDATING, not being created
     model.users["u3"].settling = True
     request = FacesRequest("u3", [CAND], 0.0)
     verdict = judge_associate(ledger, model, request,
@@ -258,6 +261,95 @@ def test_a_busy_request_is_sent_again_once_settled() -> None:
     calls = [c["operation"] for c in h.call_log()]
     assert calls.count("AssociateFaces") == 3
     h.close()
+
+
+# --------------------------------------------------------------------------- CREATING
+
+
+def creating_harness(creating_reads: int, settle_timeout: float = 5.0, **kwargs: Any
+                     ) -> Harness:
+    """An emulator that lists a new user as CREATING for ``creating_reads`` reads of its
+    clock after CreateUser, whatever the wall clock does: each read advances it by 1 s."""
+    ticks = itertools.count()
+    backend = Backend(Behaviour(creating_seconds=creating_reads, **kwargs),
+                      clock=lambda: float(next(ticks)))
+    checked, raw = inprocess_client_pair(backend)
+    driver = Driver(checked, raw, resource_prefix="cfs-settle-")
+    return Harness(RunContext(driver, Ledger(), synthetic_faces(3),
+                              settle_timeout=settle_timeout, resource_prefix="cfs-settle-"))
+
+
+def listed_status(h: Harness, user_id: str) -> str | None:
+    return {u["UserId"]: u["UserStatus"] for u in h.list_users()}.get(user_id)
+
+
+def test_a_listing_of_a_user_still_creating_is_not_a_failure() -> None:
+    h = creating_harness(10**6)
+    h.add_user("u1")  # CU-CREATED's own listing shows CREATING
+    h.add_user("u2")
+    assert listed_status(h, "u1") == "CREATING"
+    h.check_user_listing(None)  # LIST-USERS "unpaged" lists them before any settle
+    h.check_user_listing(1)
+    assert not h.ledger.known
+    h.close()
+
+
+def test_settle_waits_while_a_new_user_is_creating() -> None:
+    h = creating_harness(4)
+    h.add_user("u1")
+    h.settle(["u1"])
+    assert not h.model.users["u1"].settling
+    assert listed_status(h, "u1") == "CREATED"
+    # The settle looked more than once: CREATING was not taken as settled.
+    assert h.ctx.settling_seen
+    h.check_state(None)
+    h.close()
+
+
+def test_a_user_still_creating_after_the_settle_timeout_fails_cu_created() -> None:
+    h = creating_harness(10**6, settle_timeout=0.3)
+    h.add_user("u1")
+    with pytest.raises(Failure) as failed:
+        h.settle(["u1"])
+    assert failed.value.clause == "CU-CREATED"
+    assert "CREATING" in failed.value.message and "settle timeout" in failed.value.message
+    h.close()
+
+
+def test_a_user_creating_may_be_associated_and_then_settles_active() -> None:
+    h = creating_harness(10**6)
+    h.add_user("u1")
+    face = h.index_face(0)
+    assert h.send_associate(FacesRequest("u1", [face], 0.0)).associated == [face]
+    h.settle(["u1"])
+    assert listed_status(h, "u1") == "ACTIVE"
+    h.close()
+
+
+def test_creating_is_never_accepted_after_a_change(model: CollectionModel) -> None:
+    # Nothing changes (OTHER is u2's), and u1, settling, held a face: never CREATING.
+    request = FacesRequest("u1", [OTHER], 0.0)
+    model.users["u1"].settling = True
+    with fails("AF-STATUS"):
+        judge_associate(Ledger(), model, request,
+                        assoc(request, [], [diff_user(OTHER)], "CREATING"))
+
+
+def test_a_busy_refusal_of_a_user_still_creating_is_accepted_and_not_recorded(
+        ledger: Ledger) -> None:
+    model = make_model()
+    model.create_user("u4")  # just created: it may still be CREATING
+    request = FacesRequest("u4", [CAND], 0.0)
+    assert judge_associate(ledger, model, request, conflict(request)).busy
+    model.users["u1"].settling = True  # OWN's owner settles too: still nothing recorded
+    request = FacesRequest("u4", [OWN], 0.0)
+    assert judge_associate(ledger, model, request, conflict(request)).busy
+    assert "AMB-BUSY" not in ledger.readings
+    # Once seen settled it is CREATED, and a refusal with nothing settling fails.
+    model.users["u4"].settling = model.users["u1"].settling = False
+    request = FacesRequest("u4", [CAND], 0.0)
+    with fails("AF-ASSOC"):
+        judge_associate(ledger, model, request, conflict(request))
 
 
 # --------------------------------------------------------------------------- whole runs

@@ -199,6 +199,7 @@ def test_emulator_table_becomes_a_behaviour(tmp_path: Path) -> None:
         [targets.variant.emulator]
         readings = { AMB-CAP = "unsuccessful-entries" }
         settle_seconds = 0.5
+        creating_seconds = 0.25
         deviations = ["cap-off-by-one"]
         throttle_every = 3
         fault_every = 0
@@ -212,6 +213,7 @@ def test_emulator_table_becomes_a_behaviour(tmp_path: Path) -> None:
     # The other readings stay the emulator's defaults.
     assert behaviour.readings["AMB-OWNER-ID"] == DEFAULT_READINGS["AMB-OWNER-ID"]
     assert behaviour.settle_seconds == 0.5
+    assert behaviour.creating_seconds == 0.25
     assert behaviour.deviations == frozenset({"cap-off-by-one"})
     assert behaviour.throttle_every == 3
     assert behaviour.fault_every == 0

@@ -306,8 +306,10 @@ def _bench_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore
         "bench", help="measure the suite's speed on this machine (figures, never pass/fail)",
         description="Suite steps/s and calls/s against the embedded target, in-process and "
                     "over HTTP, beside a bare boto3 loop resending the suite's own requests; "
-                    "the ci profile by workers; seconds and calls until a mutant is caught.")
-    bench.add_argument("--quick", action="store_true", help="skip the ci profile timings")
+                    "the ci profile by workers; seconds and calls of each mutant's run, and what a "
+                    "failing run costs next to a passing one.")
+    bench.add_argument("--quick", action="store_true",
+                       help="skip the ci profile timings (workers, failing runs)")
     bench.add_argument("--full", action="store_true",
                        help="time every mutant of the catalogue, not a handful")
     bench.add_argument("--mutants", nargs="*", metavar="NAME",

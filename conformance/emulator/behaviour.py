@@ -2,7 +2,7 @@
 
 The default ``Behaviour()`` is the implementation we would ship if we were AWS:
 every clause of the register, and the readings AWS has published where it has
-published one. Legal variants change ``readings`` or ``settle_seconds``;
+published one. Legal variants change ``readings``, ``settle_seconds`` or ``creating_seconds``;
 mutants (``conformance.mutants``) add names from ``DEVIATIONS`` or leave
 operations out (``missing_operations``); fault injection (``throttle_every``,
 ``fault_every``) imitates a live service's transport so the suite's retries can
@@ -86,11 +86,19 @@ DEVIATIONS: Mapping[str, str] = MappingProxyType({
     "cu-userid-unchecked": "CreateUser accepts a UserId longer than 128 characters or "
                            "outside the model's pattern (a space, a slash)",
     "token-pattern-unchecked": "AssociateFaces accepts a ClientRequestToken outside its pattern",
+    # Pattern-blind: the length is checked, the pattern never (not even searched for).
+    "userid-pattern-unchecked": "AssociateFaces checks UserId's length but not its pattern",
+    "collectionid-pattern-unchecked": "AssociateFaces checks CollectionId's length but not its "
+                                      "pattern",
+    "cu-userid-pattern-unchecked": "CreateUser checks UserId's length but not its pattern",
+    "cu-token-pattern-unchecked": "CreateUser checks ClientRequestToken's length but not its "
+                                  "pattern",
     "missing-user-status": "the AssociateFaces response has no UserStatus",
     "confidence-as-string": "Confidence in an unsuccessful entry is a string",
     "echo-duplicate-face": "a FaceId repeated in the request is listed twice in AssociatedFaces",
     "status-never-settles": "UserStatus stays UPDATING forever after a change",
     "new-user-active": "a new user lists as ACTIVE instead of CREATED",
+    "creating-never-ends": "a new user lists as CREATING until its first change, never CREATED",
     "token-replayed-against-today": "a replayed AssociateFaces token re-executes the request "
     "against the current state instead of returning the first response",
     "dedupe-without-token": "identical AssociateFaces or DisassociateFaces requests are "
@@ -148,6 +156,9 @@ class Behaviour:
     readings: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_READINGS))
     # How long a user stays UPDATING after a change before it is ACTIVE.
     settle_seconds: float = 0.0
+    # How long a new user lists as CREATING after CreateUser before it is CREATED (M.10's
+    # enum has CREATING; no sentence says when). Requests to it are served meanwhile.
+    creating_seconds: float = 0.0
     # While a user is UPDATING (within settle_seconds of a change), refuse the requests
     # AMB-BUSY's reading calls busy with ConflictException, as a live service may.
     busy_conflicts: bool = False

@@ -1,4 +1,5 @@
-"""UserStatus over time: CREATED until a first change, UPDATING while a change settles, ACTIVE."""
+"""UserStatus over time: CREATING for a moment after CreateUser (``creating_seconds``), CREATED
+until a first change, UPDATING while a change settles, then ACTIVE."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from conformance.emulator.storage import Collection, User
 
 
 class Settling:
-    """The status of users, timed by ``clock`` and ``behaviour.settle_seconds``."""
+    """The status of users, timed by ``clock``, ``behaviour.settle_seconds`` and
+    ``behaviour.creating_seconds``."""
 
     def __init__(self, behaviour: Behaviour, clock: Callable[[], float]) -> None:
         self.behaviour = behaviour
@@ -17,7 +19,11 @@ class Settling:
 
     def status(self, collection: Collection, user: User) -> str:
         if user.changed_at is None:
-            return "ACTIVE" if self._deviates("new-user-active") else "CREATED"
+            if self._deviates("new-user-active"):
+                return "ACTIVE"
+            creating = (user.created_at is not None
+                        and self._clock() - user.created_at < self.behaviour.creating_seconds)
+            return "CREATING" if creating or self._deviates("creating-never-ends") else "CREATED"
         settling = self._clock() - user.changed_at < self.behaviour.settle_seconds
         if settling or self._deviates("status-never-settles"):
             return "UPDATING"

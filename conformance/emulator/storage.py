@@ -44,6 +44,8 @@ class User:
     seq: int
     # Monotonic time of the last association or disassociation; None while never changed.
     changed_at: float | None = None
+    # Monotonic time of its CreateUser: it lists as CREATING for a while (creating_seconds).
+    created_at: float | None = None
     # Monotonic time of a DeleteUser still under way (AMB-DU-SETTLE "eventual"): the user
     # still lists and holds its faces, but no request can name it any more.
     deleted_at: float | None = None

@@ -26,7 +26,7 @@ class UserOperations(OperationsBase):
                 raise ConflictException(f"The user id: {user_id} already exists")
             for face in collection.faces_of(user_id):
                 face.user_id = None
-        self._store.new_user(collection, user_id)
+        self._store.new_user(collection, user_id).created_at = self._clock()
         return {}
 
     @operation("DeleteUser")

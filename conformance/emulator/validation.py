@@ -41,6 +41,10 @@ UNCHECKED: dict[str, tuple[str, frozenset[str], str | None]] = {
     "userid-length-unchecked": ("UserId", frozenset({"max"}), "AssociateFaces"),
     "token-pattern-unchecked": ("ClientRequestToken", frozenset({"pattern"}), "AssociateFaces"),
     "cu-userid-unchecked": ("UserId", frozenset({"max", "pattern"}), "CreateUser"),
+    "userid-pattern-unchecked": ("UserId", frozenset({"pattern"}), "AssociateFaces"),
+    "collectionid-pattern-unchecked": ("CollectionId", frozenset({"pattern"}), "AssociateFaces"),
+    "cu-userid-pattern-unchecked": ("UserId", frozenset({"pattern"}), "CreateUser"),
+    "cu-token-pattern-unchecked": ("ClientRequestToken", frozenset({"pattern"}), "CreateUser"),
 }
 
 # What a server that checks only members and types leaves unchecked ("validation-absent").

@@ -214,7 +214,8 @@ class FaceOperations(Observing):
         elif case.member == "FaceId":
             params["FaceIds"] = [*candidates, case.value]
         elif case.member == "CollectionId":
-            params["CollectionId"] = f"{self.ctx.resource_prefix}{case.value}"
+            params["CollectionId"] = (f"{self.ctx.resource_prefix}{case.value}" if case.suffix
+                                      else case.value)
         else:
             params[case.member] = case.value
         outcome = self.call("AssociateFaces", params, raw_client=True)

@@ -11,7 +11,13 @@ from conformance.clauses import A, C
 from conformance.driver import Outcome, poll
 from conformance.harness.base import statuses
 from conformance.harness.faces import FaceOperations
-from conformance.spec import BAD_TOKENS, BAD_USER_IDS, BUSY_CODE, SEARCH_MATCHED
+from conformance.spec import (
+    BAD_TOKENS,
+    BAD_USER_IDS,
+    BUSY_CODE,
+    NOWHERE_MATCHED,
+    SEARCH_MATCHED,
+)
 
 # The requests on something that does not exist, one per clause that says what follows.
 UNKNOWN_PROBES = ("associate", "collection", "disassociate", "delete")
@@ -137,13 +143,16 @@ class UserOperations(FaceOperations):
 
         A UserId that holds a match of the model's unanchored pattern ("bad user!") may be
         taken as valid (AMB-PATTERN-ANCHOR "search", which AF-INPUT's probes record), so it
-        is sent only where that ambiguity is pinned to "full-match"."""
+        is sent only where that ambiguity is pinned to "full-match". One in which the
+        pattern is found nowhere ("!!!") is refused by every reading: it is always sent."""
         anchored = self.ledger.allowed(A.AMB_PATTERN_ANCHOR) == ("full-match",)
         user_ids = [(v, w) for v, w in BAD_USER_IDS if anchored or v not in SEARCH_MATCHED]
         tokens = list(BAD_TOKENS)
         if self.ctx.frugal:
-            # Live: one value of each member (the length, the pattern), for the call budget.
-            user_ids, tokens = [v for v in user_ids if len(v[0]) > 128][:1], tokens[:1]
+            # Live, for the call budget: of UserId its length and its pattern (the value no
+            # reading takes); of the token its pattern (anchored: no reading takes it).
+            user_ids = [v for v in user_ids if len(v[0]) > 128 or v[0] == NOWHERE_MATCHED]
+            tokens = tokens[:1]
         for value, what in user_ids:
             self._create_invalid({"UserId": value}, f"UserId {what}")
         for value, what in tokens:

@@ -255,6 +255,70 @@ def _(rig: Rig, deviated: bool) -> None:
     assert code == "InvalidParameterException"
 
 
+@scenario("userid-pattern-unchecked")
+def _(rig: Rig, deviated: bool) -> None:
+    face = rig.face()
+    for user_id in ("!!!", "a b"):
+        code = error_code(lambda u=user_id: rig.raw.associate_faces(  # type: ignore[misc]
+            CollectionId=COLLECTION, UserId=u, FaceIds=[face]))
+        # Let through, the id is looked up, and no such user exists.
+        assert code == ("ResourceNotFoundException" if deviated
+                        else "InvalidParameterException"), user_id
+    # The length is still checked, and CreateUser still checks the pattern.
+    code = error_code(lambda: rig.raw.associate_faces(CollectionId=COLLECTION,
+                                                      UserId="u" * 129, FaceIds=[face]))
+    assert code == "InvalidParameterException"
+    code = error_code(lambda: rig.raw.create_user(CollectionId=COLLECTION, UserId="!!!"))
+    assert code == "InvalidParameterException"
+
+
+@scenario("collectionid-pattern-unchecked")
+def _(rig: Rig, deviated: bool) -> None:
+    face = rig.face()
+    rig.user("u")
+    code = error_code(lambda: rig.raw.associate_faces(CollectionId="!!!", UserId="u",
+                                                      FaceIds=[face]))
+    assert code == ("ResourceNotFoundException" if deviated else "InvalidParameterException")
+    code = error_code(lambda: rig.raw.associate_faces(CollectionId="c" * 256, UserId="u",
+                                                      FaceIds=[face]))
+    assert code == "InvalidParameterException"
+
+
+@scenario("cu-userid-pattern-unchecked")
+def _(rig: Rig, deviated: bool) -> None:
+    for user_id in ("!!!", "a b"):
+        code = error_code(lambda u=user_id: rig.raw.create_user(  # type: ignore[misc]
+            CollectionId=COLLECTION, UserId=u))
+        assert code == (None if deviated else "InvalidParameterException"), user_id
+    code = error_code(lambda: rig.raw.create_user(CollectionId=COLLECTION, UserId="u" * 129))
+    assert code == "InvalidParameterException"
+
+
+@scenario("cu-token-pattern-unchecked")
+def _(rig: Rig, deviated: bool) -> None:
+    code = error_code(lambda: rig.raw.create_user(CollectionId=COLLECTION, UserId="v",
+                                                  ClientRequestToken="has.dots"))
+    assert code == (None if deviated else "InvalidParameterException")
+    code = error_code(lambda: rig.raw.create_user(CollectionId=COLLECTION, UserId="w",
+                                                  ClientRequestToken="t" * 65))
+    assert code == "InvalidParameterException"
+    # AssociateFaces still checks it (AF-INPUT's).
+    face = rig.face()
+    code = error_code(lambda: rig.raw.associate_faces(CollectionId=COLLECTION, UserId="v",
+                                                      FaceIds=[face],
+                                                      ClientRequestToken="has.dots"))
+    assert code == "InvalidParameterException"
+
+
+@scenario("creating-never-ends")
+def _(rig: Rig, deviated: bool) -> None:
+    rig.user("u")
+    assert rig.status("u") == ("CREATING" if deviated else "CREATED")
+    face = rig.face()
+    rig.associate("u", [face])
+    assert rig.status("u") == "ACTIVE"  # a change ends it
+
+
 @scenario("assoc-not-persisted")
 def _(rig: Rig, deviated: bool) -> None:
     face = rig.face()
