@@ -322,8 +322,10 @@ class ConformanceMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         try:
+            # A target seen not to settle stops the final comparison as it stops a step.
             if not self.h.failed:
-                self.h.check_state(None)
+                with contextlib.suppress(NeedBroken):
+                    self.h.check_state(None)
         finally:
             self.h.close()
 

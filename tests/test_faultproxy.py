@@ -118,7 +118,7 @@ def test_the_proxy_command_announces_one_line_and_forwards(server: EmulatorServe
     import subprocess
     import sys
 
-    command = [sys.executable, "-m", "conformance.cli", "proxy", "--to", server.url,
+    command = [sys.executable, "-m", "conformance", "proxy", "--to", server.url,
                "--throttle", "0", "--seed", "3"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)

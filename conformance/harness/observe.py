@@ -15,6 +15,7 @@ from conformance import checks
 from conformance.clauses import A, C
 from conformance.driver import Outcome, poll
 from conformance.harness.base import HarnessBase, RunContext, ids, statuses
+from conformance.needs import Need, NeedBroken
 
 _MAX_PAGES = 1000
 # The operations that change state, and the prefix of their clauses.
@@ -279,6 +280,12 @@ class Observing(HarnessBase):
         A wrong status is often only the symptom of a wrong state: ``blame_state``
         looks for that first, and blames ``clause`` (or the face's last change)
         rather than AF-STATUS.
+
+        A wait that times out is one finding, and breaks ``Need.SETTLES`` (``_unsettled``).
+        From then on no settle on this target waits: it looks once, and users not settled
+        at that look stop the case or step (``NeedBroken``), blocked by the clause whose
+        wait timed out, with no new finding. Every wait would otherwise cost the whole
+        timeout again, and a never-settling target would take a wait per check.
         """
         waiting = [u for u in (user_ids if user_ids is not None else self.user_ids())
                    if u in self.model.users and self.model.users[u].settling]
@@ -303,10 +310,16 @@ class Observing(HarnessBase):
                     return True  # a known deviation, tolerated: waiting cannot mend it
             return all(listed.get(u) in self.model.settled_status_options(u) for u in waiting)
 
-        settled = poll(all_settled, self.ctx.settle_timeout, **self.ctx.poll_delays())
+        broken = self.ctx.broken.get(Need.SETTLES)
+        if broken is None:
+            settled = poll(all_settled, self.ctx.settle_timeout, **self.ctx.poll_delays())
+        else:
+            settled = all_settled()  # one look, no wait: this target was seen not to settle
         self.ctx.settling_seen = self.ctx.settling_seen or polls > 1
         if settled:
             self.ledger.check(C.AF_STATUS, True, "")
+        elif broken is not None:
+            raise NeedBroken(broken)
         else:
             self.blame_state(waiting, clause, touched)
             self._unsettled(waiting, last)
@@ -325,10 +338,17 @@ class Observing(HarnessBase):
                 if last.get(u) not in self.model.settled_status_options(u)] or waiting
         for judged in sorted({self.status_clause(u) for u in late}):
             users = [u for u in late if self.status_clause(u) == judged]
+            explained = frozenset().union(*(self.model.explained_by(u) for u in users))
+            # Recorded before the check raises: no later settle on this target waits, and
+            # the cases that need a settled user are blocked by the clause whose finding
+            # this is (a known deviation's, when one explains the status).
+            self.ctx.break_need(Need.SETTLES, min(explained - {judged}, default=judged),
+                                f"a user still lists as {last.get(users[0])!r} after the "
+                                f"settle timeout of {self.ctx.settle_timeout:g} s")
             self.ledger.check(judged, False,
                               f"users {[(u, last.get(u)) for u in users]} did not settle "
                               f"within the settle timeout of {self.ctx.settle_timeout} s",
-                              frozenset().union(*(self.model.explained_by(u) for u in users)))
+                              explained)
 
     def status_clause(self, user_id: str) -> C:
         """A user that never held a face lists as CREATED: CreateUser's clause says so.
