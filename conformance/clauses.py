@@ -310,12 +310,13 @@ AMBIGUITIES: dict[str, Ambiguity] = {
                   "request order or in any order", ("request-order", "any-order"),
                   C.AF_THRESHOLD),
         # S0.9/S0.10 read per element of FaceIds ("per-occurrence"), or per distinct face.
-        # AWS's example has no repeated FaceId: what contradicts "per-occurrence" is the form
-        # it publishes, one entry per face, not an answer of AWS to a repeat.
+        # AWS's examples have no repeated FaceId: what contradicts "per-occurrence" is the
+        # form they publish, one entry per face, not an answer of AWS to a repeat.
         Ambiguity(A.AMB_DUP_IDS, "a FaceId repeated in one request",
                   ("once", "rejected", "per-occurrence"), C.AF_SHAPE,
-                  differs_from_aws={"per-occurrence": X_AF_EXAMPLE + " answers one entry per "
-                                    "face requested (it repeats no FaceId)"}),
+                  differs_from_aws={"per-occurrence": X_AF_EXAMPLE + " and " + X_DF_EXAMPLE
+                                    + " answer one entry per face requested (neither repeats "
+                                    "a FaceId)"}),
         Ambiguity(A.AMB_INVALID_CODE, "the error for a constraint violation",
                   ("InvalidParameterException", "ValidationException"), C.AF_INPUT),
         # M: the unanchored patterns of CollectionId and UserId (ClientRequestToken's is

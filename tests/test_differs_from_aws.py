@@ -56,6 +56,11 @@ def section(text: str, heading: str, next_heading: str) -> str:
     return rest.split(next_heading, 1)[0]
 
 
+def plain(text: str) -> str:
+    """Markdown or HTML as plain text, every run of whitespace one space."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>|`", "", text)).split())
+
+
 def listed(result: RunResult) -> dict[str, str]:
     """The "differs from AWS" section of the console summary, report.md and report.html."""
     texts = render(result)
@@ -72,12 +77,16 @@ def test_a_reading_aws_contradicts_passes_under_spec_and_is_listed_with_its_sour
     assert result.verdict == "conforms", [c.clause for c in result.clauses
                                           if c.status != "passed"]
     ambiguity, shown = reading.split(" ")
-    source = AMBIGUITIES[ambiguity].differs_from_aws[shown]
+    amb = AMBIGUITIES[ambiguity]
+    source = amb.differs_from_aws[shown]
     for where, text in listed(result).items():
         # As plain text, whitespace as one space: the console wraps long lines.
-        words = " ".join(html.unescape(re.sub(r"<[^>]+>|`", "", text)).split())
-        assert f"{reading}: {source}" in words, where
+        assert f"{reading} ({amb.question}): {source}" in plain(text), where
     assert differs_from_aws(result.behaviour_profile) == [(ambiguity, shown, source)]
+    # At a glance: the run facts at the top of report.md and report.html name it too.
+    texts = render(result)
+    assert f"| Differs from AWS | `{reading}` ([why](#differs-from-aws)) |" in texts["markdown"]
+    assert f"<dt>Differs from AWS</dt><dd>{reading}</dd>" in texts["html"]
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))
@@ -91,6 +100,16 @@ def test_strictness_aws_fails_the_reading_under_its_clause_alone(name: str) -> N
     assert all("--strictness aws" in f.replay_command for f in result.findings)
     # Still listed, now as the cause of the failure.
     assert reading in listed(result)["console"]
+
+
+def test_strictness_aws_passes_a_reading_aws_leaves_open() -> None:
+    # AWS's examples rule out only "per-occurrence": refusing a repeat stays allowed, and
+    # "once" (the reference's) is shown in the runs above.
+    result = run("dup-ids-rejected", "dev", "aws")
+    assert result.behaviour_profile["AMB-DUP-IDS"].keys() == {"rejected"}
+    assert result.verdict == "conforms", [c.clause for c in result.clauses
+                                          if c.status != "passed"]
+    assert listed(result)["console"] == ""
 
 
 def test_the_reference_lists_nothing_and_passes_strictness_aws() -> None:

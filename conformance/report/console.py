@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import textwrap
 
-from conformance.clauses import Ambiguity, differs_from_aws
+from conformance.clauses import AMBIGUITIES, Ambiguity, differs_from_aws
 from conformance.errors import (
     EXIT_CONFORMS,
     EXIT_FAILURES,
@@ -43,7 +43,7 @@ def differs_note(result: RunResult) -> str:
     """What the "differs from AWS" list means for this run's verdict."""
     if result.strictness == "aws":
         return ("Readings AWS's own published examples or behaviour contradict: strictness "
-                "aws fails each under its clause.")
+                "aws fails each under its clause, unless the target pins that reading itself.")
     return ("Readings the sources allow, so they pass under strictness spec, but that AWS's "
             "own published examples or behaviour contradict: --strictness aws fails them.")
 
@@ -61,9 +61,16 @@ def aws_published(amb: Ambiguity) -> str:
     return "not " + " or ".join(amb.differs_from_aws) if amb.differs_from_aws else ""
 
 
+def differs_names(result: RunResult) -> list[str]:
+    """"AMB-ID reading" for each reading the run showed that AWS contradicts."""
+    return [f"{amb} {reading}" for amb, reading, _ in differs_from_aws(result.behaviour_profile)]
+
+
 def differs_lines(result: RunResult) -> list[tuple[str, str]]:
-    """("AMB-ID reading", source) for each reading the run showed that AWS contradicts."""
-    return [(f"{amb} {reading}", source)
+    """("AMB-ID reading (the question)", source) for each reading the run showed that AWS
+    contradicts: the lines of the "differs from AWS" list, which name the reading, what it
+    answers, and the source that contradicts it."""
+    return [(f"{amb} {reading} ({AMBIGUITIES[amb].question})", source)
             for amb, reading, source in differs_from_aws(result.behaviour_profile)]
 
 

@@ -28,6 +28,7 @@ from conformance.report.console import (
     aws_published,
     count_parts,
     differs_lines,
+    differs_names,
     differs_note,
     exit_code,
     known_entries,
@@ -113,6 +114,9 @@ def _facts(result: RunResult) -> str:
         ("Run", result.run_id),
         ("Clauses", f"{len(result.clauses)}: " + ", ".join(count_parts(result))),
     ]
+    differs = differs_names(result)
+    if differs:  # at a glance: the list itself follows the findings
+        facts.append(("Differs from AWS", ", ".join(differs)))
     return '<dl class="facts">' + "".join(
         f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in facts) + "</dl>"
 

@@ -18,6 +18,7 @@ from conformance.report.console import (
     aws_published,
     count_parts,
     differs_lines,
+    differs_names,
     differs_note,
     exit_code,
     known_entries,
@@ -79,6 +80,10 @@ def _summary(result: RunResult) -> list[str]:
                   f"{result.calls.get('throttled', 0)} throttled"],
         ["Run", f"`{result.run_id}`"],
     ]
+    differs = differs_names(result)
+    if differs:  # at a glance: the list itself follows the findings
+        rows.append(["Differs from AWS", ", ".join(f"`{d}`" for d in differs)
+                     + " ([why](#differs-from-aws))"])
     return _table(header, rows)
 
 
@@ -143,7 +148,8 @@ def _differs(result: RunResult) -> list[str]:
     lines = differs_lines(result)
     if not lines:
         return []
-    out = [f"## {DIFFERS_TITLE}", "", _md(differs_note(result)), ""]
+    out = ['<a id="differs-from-aws"></a>', "", f"## {DIFFERS_TITLE}", "",
+           _md(differs_note(result)), ""]
     out += [f"- `{reading}`: {_md(source)}" for reading, source in lines]
     return [*out, ""]
 
