@@ -61,16 +61,11 @@ def aws_published(amb: Ambiguity) -> str:
     return "not " + " or ".join(amb.differs_from_aws) if amb.differs_from_aws else ""
 
 
-def differs_names(result: RunResult) -> list[str]:
-    """"AMB-ID reading" for each reading the run showed that AWS contradicts."""
-    return [f"{amb} {reading}" for amb, reading, _ in differs_from_aws(result.behaviour_profile)]
-
-
-def differs_lines(result: RunResult) -> list[tuple[str, str]]:
-    """("AMB-ID reading (the question)", source) for each reading the run showed that AWS
+def differs_lines(result: RunResult) -> list[tuple[str, str, str]]:
+    """("AMB-ID reading", the question, source) for each reading the run showed that AWS
     contradicts: the lines of the "differs from AWS" list, which name the reading, what it
     answers, and the source that contradicts it."""
-    return [(f"{amb} {reading} ({AMBIGUITIES[amb].question})", source)
+    return [(f"{amb} {reading}", AMBIGUITIES[amb].question, source)
             for amb, reading, source in differs_from_aws(result.behaviour_profile)]
 
 
@@ -281,8 +276,8 @@ def summary_lines(result: RunResult) -> list[str]:
     differs = differs_lines(result)
     if differs:
         lines += ["", f"{DIFFERS_HEADING}:", *_wrap(differs_note(result), "  ", "  ")]
-        for reading, source in differs:
-            lines += _wrap(source, "    ", f"  {reading}: ")
+        for reading, question, source in differs:
+            lines += _wrap(source, "    ", f"  {reading} ({question}): ")
 
     unchecked = [c for c in result.clauses if c.status in UNJUDGED]
     if unchecked:

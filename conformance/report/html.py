@@ -28,7 +28,6 @@ from conformance.report.console import (
     aws_published,
     count_parts,
     differs_lines,
-    differs_names,
     differs_note,
     exit_code,
     known_entries,
@@ -114,9 +113,9 @@ def _facts(result: RunResult) -> str:
         ("Run", result.run_id),
         ("Clauses", f"{len(result.clauses)}: " + ", ".join(count_parts(result))),
     ]
-    differs = differs_names(result)
+    differs = differs_lines(result)
     if differs:  # at a glance: the list itself follows the findings
-        facts.append(("Differs from AWS", ", ".join(differs)))
+        facts.append(("Differs from AWS", ", ".join(name for name, _, _ in differs)))
     return '<dl class="facts">' + "".join(
         f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in facts) + "</dl>"
 
@@ -218,8 +217,8 @@ def _differs(result: RunResult) -> list[str]:
     lines = differs_lines(result)
     if not lines:
         return []
-    items = "".join(f"<li><code>{_e(reading)}</code>: {_e(source)}</li>"
-                    for reading, source in lines)
+    items = "".join(f"<li><code>{_e(reading)}</code> ({_e(question)}): {_e(source)}</li>"
+                    for reading, question, source in lines)
     return [f'<h2 id="differs-from-aws">{_e(DIFFERS_TITLE)}</h2>',
             f"<p>{_e(differs_note(result))}</p><ul>{items}</ul>"]
 

@@ -18,7 +18,6 @@ from conformance.report.console import (
     aws_published,
     count_parts,
     differs_lines,
-    differs_names,
     differs_note,
     exit_code,
     known_entries,
@@ -80,9 +79,9 @@ def _summary(result: RunResult) -> list[str]:
                   f"{result.calls.get('throttled', 0)} throttled"],
         ["Run", f"`{result.run_id}`"],
     ]
-    differs = differs_names(result)
+    differs = differs_lines(result)
     if differs:  # at a glance: the list itself follows the findings
-        rows.append(["Differs from AWS", ", ".join(f"`{d}`" for d in differs)
+        rows.append(["Differs from AWS", ", ".join(f"`{name}`" for name, _, _ in differs)
                      + " ([why](#differs-from-aws))"])
     return _table(header, rows)
 
@@ -150,7 +149,8 @@ def _differs(result: RunResult) -> list[str]:
         return []
     out = ['<a id="differs-from-aws"></a>', "", f"## {DIFFERS_TITLE}", "",
            _md(differs_note(result)), ""]
-    out += [f"- `{reading}`: {_md(source)}" for reading, source in lines]
+    out += [f"- `{reading}` ({_md(question)}): {_md(source)}"
+            for reading, question, source in lines]
     return [*out, ""]
 
 
