@@ -54,13 +54,64 @@ class FacesRequest:
 
 def check_schema(ledger: Ledger, clause: C, outcome: Outcome,
                  explained_by: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """The response body matches the operation's JSON Schema; returns the body."""
+    """The response body matches the operation's JSON Schema; returns the body (an
+    object, {} for JSON of another type, which is this check's finding)."""
     body = outcome.body or {}
-    problems = validate_response(outcome.operation, body)
+    problems = [f"the body is {outcome.malformed}"] if outcome.malformed else \
+        validate_response(outcome.operation, body)
     ledger.check(clause, not problems,
                  f"{outcome.operation} response does not match its schema: {'; '.join(problems)}",
                  explained_by)
     return body
+
+
+# Reading an answer. Every member is optional in the schema, and once the schema's clause
+# is a known deviation its failures are knock-ons: what reads on takes members of the
+# wrong type as absent, here, rather than trip over them.
+
+def entries(body: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    """The objects of the list ``body[key]``; none when it is not a list."""
+    items = body.get(key)
+    return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+
+
+def text(entry: dict[str, Any], key: str) -> str:
+    """``entry[key]`` if it is a string, else "" (absent, or the schema's finding)."""
+    value = entry.get(key)
+    return value if isinstance(value, str) else ""
+
+
+# A listing's items: the member that names each, and the others the harness reads as text.
+_LISTED = {"Faces": ("FaceId", ("UserId", "ExternalImageId")),
+           "Users": ("UserId", ("UserStatus",))}
+
+
+def listing_problem(outcome: Outcome, key: str) -> tuple[C, str] | None:
+    """What keeps a page of ListFaces (``key`` "Faces") or ListUsers ("Users") from being
+    read, and whose deviation it is: JSON of another type is the schema's (which
+    ``check_schema`` judges), an item that names no face or user is the listing's."""
+    if outcome.malformed:
+        return C.SCHEMA, f"the body is {outcome.malformed}"
+    body = outcome.body or {}
+    items = body.get(key)
+    token = body.get("NextToken")
+    if not isinstance(token, str | None):
+        return C.SCHEMA, f"NextToken is {token!r}"
+    if items is None:
+        return None
+    if not isinstance(items, list):
+        return C.SCHEMA, f"{key} is {items!r}, not a list"
+    name, others = _LISTED[key]
+    for item in items:
+        if not isinstance(item, dict):
+            return C.SCHEMA, f"{key} holds {item!r}, not an object"
+        wrong = [m for m in (name, *others) if not isinstance(item.get(m), str | None)]
+        if wrong:
+            return C.SCHEMA, f"{key} holds {item!r}, whose {wrong[0]} is not a string"
+        if item.get(name) is None:
+            clause = C.LIST_FACES if key == "Faces" else C.LIST_USERS
+            return clause, f"{key} holds {item!r}, which has no {name}"
+    return None
 
 
 def check_refused(ledger: Ledger, clause: C, outcome: Outcome, codes: tuple[str, ...],
@@ -79,11 +130,25 @@ def check_validation_error(ledger: Ledger, clause: C, outcome: Outcome, what: st
 
 def _entries(body: dict[str, Any], ok_key: str, bad_key: str
              ) -> tuple[list[str], dict[str, dict[str, Any]], list[str]]:
-    done = [e.get("FaceId", "") for e in body.get(ok_key) or []]
-    bad_list = body.get(bad_key) or []
-    bad = {e.get("FaceId", ""): e for e in bad_list}
-    listed = done + [e.get("FaceId", "") for e in bad_list]
+    done = [text(e, "FaceId") for e in entries(body, ok_key)]
+    bad_list = entries(body, bad_key)
+    bad = {text(e, "FaceId"): e for e in bad_list}
+    listed = done + [text(e, "FaceId") for e in bad_list]
     return done, bad, listed
+
+
+def _unreadable(ledger: Ledger, clause: C, body: dict[str, Any], *keys: str) -> bool:
+    """True when a list of faces' outcomes in ``body`` is of another type than the
+    schema's (not a list of objects with a string FaceId): no face's outcome can be read
+    from it. ``check_schema`` has just judged that under ``clause``, so this is a knock-on,
+    and the harness re-reads the state before its next call."""
+    broken = [k for k in keys if not isinstance(body.get(k), list | None) or any(
+        not isinstance(e, dict) or not isinstance(e.get("FaceId"), str | None)
+        for e in body.get(k) or [])]
+    if broken:
+        ledger.check(clause, False, f"the response's {broken[0]} cannot be read: "
+                     f"{_short(body.get(broken[0]))}")
+    return bool(broken)
 
 
 def _check_listing_shape(ledger: Ledger, clause: C, request: FacesRequest,
@@ -117,13 +182,9 @@ def _check_listing_shape(ledger: Ledger, clause: C, request: FacesRequest,
                        f"FaceIds {request.face_ids}: a repeated face has one entry")
 
 
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
 def _reasons(entry: dict[str, Any]) -> list[str]:
     reasons = entry.get("Reasons")
-    return list(reasons) if isinstance(reasons, list) else []
+    return [r for r in reasons if isinstance(r, str)] if isinstance(reasons, list) else []
 
 
 def _check_other_user_entry(ledger: Ledger, clause: C, model: CollectionModel,
@@ -324,6 +385,8 @@ def judge_associate(ledger: Ledger, model: CollectionModel, request: FacesReques
                  f"{outcome.message}")
 
     body = check_schema(ledger, C.AF_SHAPE, outcome)
+    if _unreadable(ledger, C.AF_SHAPE, body, "AssociatedFaces", "UnsuccessfulFaceAssociations"):
+        return AssociateVerdict([], {}, rejected=False)
     done, bad, listed = _entries(body, "AssociatedFaces", "UnsuccessfulFaceAssociations")
     _check_listing_shape(ledger, C.AF_SHAPE, request, done, bad, listed)
     if at_cap and not candidates:
@@ -379,7 +442,9 @@ def judge_associate(ledger: Ledger, model: CollectionModel, request: FacesReques
     _check_cap(ledger, held, candidates, associated, low_matched, cap_refused, explained)
     ledger.check(C.AF_SHAPE, "UserStatus" in body, "the AssociateFaces response has no UserStatus")
     noop_updating = False
-    if "UserStatus" in body:  # its absence is AF-SHAPE's finding, and leaves nothing to judge
+    # Its absence is AF-SHAPE's finding, a value that is no string the schema's (under
+    # AF-SHAPE too): neither leaves a status to judge.
+    if isinstance(body.get("UserStatus"), str):
         noop_updating = check_status(ledger, model, request.user_id, body["UserStatus"],
                                      bool(associated),
                                      f"AssociateFaces of {len(faces)} faces to "
@@ -557,6 +622,9 @@ def judge_disassociate(ledger: Ledger, model: CollectionModel, request: FacesReq
                  f"a valid DisassociateFaces request was refused: {outcome.error}: "
                  f"{outcome.message}")
     body = check_schema(ledger, C.DF_SHAPE, outcome)
+    if _unreadable(ledger, C.DF_SHAPE, body, "DisassociatedFaces",
+                   "UnsuccessfulFaceDisassociations"):
+        return DisassociateVerdict([], rejected=False)
     done, bad, listed = _entries(body, "DisassociatedFaces", "UnsuccessfulFaceDisassociations")
     _check_listing_shape(ledger, C.DF_SHAPE, request, done, bad, listed)
 
@@ -589,8 +657,8 @@ def judge_disassociate(ledger: Ledger, model: CollectionModel, request: FacesReq
     status = body.get("UserStatus")
     emptied = bool(released) and not (user.faces - set(released))
     noop_updating = False
-    if "UserStatus" not in body:
-        pass  # its absence is DF-SHAPE's finding, and leaves no status to judge
+    if not isinstance(status, str):
+        pass  # absent or no string: DF-SHAPE's finding, and no status to judge
     elif emptied and status == "CREATED":
         ledger.check(C.AF_STATUS, True, "")
     else:
@@ -618,9 +686,9 @@ def judge_delete_faces(ledger: Ledger, model: CollectionModel, face_ids: list[st
 def _judge_deletions(ledger: Ledger, model: CollectionModel, face_ids: list[str],
                      body: dict[str, Any]) -> list[str]:
     # Read before the schema is checked, so nothing is taken for the type it should be.
-    deleted = [f for f in _list(body.get("DeletedFaces")) if isinstance(f, str)]
-    bad = {e.get("FaceId"): e for e in _list(body.get("UnsuccessfulFaceDeletions"))
-           if isinstance(e, dict)}
+    listed = body.get("DeletedFaces")
+    deleted = [f for f in listed if isinstance(f, str)] if isinstance(listed, list) else []
+    bad = {text(e, "FaceId"): e for e in entries(body, "UnsuccessfulFaceDeletions")}
     gone = []
     for face_id in dict.fromkeys(face_ids):
         face = model.faces.get(face_id)

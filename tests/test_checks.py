@@ -22,6 +22,7 @@ from conformance.checks import (
     judge_associate,
     judge_delete_faces,
     judge_disassociate,
+    listing_problem,
 )
 from conformance.clauses import A, C
 from conformance.driver import Outcome
@@ -648,6 +649,54 @@ def test_associate_body_outside_the_schema(ledger: Ledger, model: CollectionMode
         judge_associate(ledger, model, request, outcome)
 
 
+def test_associate_body_that_is_no_object_breaks_the_shape(ledger: Ledger,
+                                                             model: CollectionModel) -> None:
+    request = FacesRequest("u1", [CAND], threshold=80.0)
+    outcome = dataclasses.replace(ok("AssociateFaces", request.params(COLL), {}),
+                                  malformed="a JSON list where an object is expected: '[]'")
+    with fails("AF-SHAPE"):
+        judge_associate(ledger, model, request, outcome)
+
+
+@pytest.mark.parametrize("body", [
+    {"AssociatedFaces": 7, "UnsuccessfulFaceAssociations": "a string", "UserStatus": []},
+    {"AssociatedFaces": [{"FaceId": []}, "x", None], "UserStatus": {}},
+    {"UnsuccessfulFaceAssociations": [{"FaceId": {}}], "UserStatus": 7},
+])
+def test_associate_members_of_another_type_are_knock_ons_once_the_shape_deviated(
+        ledger: Ledger, model: CollectionModel, body: dict[str, Any]) -> None:
+    ledger.found(C.AF_SHAPE)
+    request = FacesRequest("u1", [CAND], threshold=80.0)
+    verdict = judge_associate(ledger, model, request, ok("AssociateFaces",
+                                                         request.params(COLL), body))
+    assert verdict.associated == [] and ledger.knock_ons[C.AF_SHAPE] > 0
+    assert ledger.state_in_doubt
+
+
+def test_disassociate_members_of_another_type_are_knock_ons_once_the_shape_deviated(
+        ledger: Ledger, model: CollectionModel) -> None:
+    ledger.found(C.DF_SHAPE)
+    request = FacesRequest("u1", [OWN])
+    verdict = judge_disassociate(ledger, model, request, ok(
+        "DisassociateFaces", request.params(COLL),
+        {"DisassociatedFaces": [{"FaceId": 7}], "UnsuccessfulFaceDisassociations": {},
+         "UserStatus": None}))
+    # Nothing is read from lists that cannot be read: the harness re-reads the state.
+    assert verdict.released == [] and ledger.knock_ons[C.DF_SHAPE] > 0
+    assert ledger.state_in_doubt
+
+
+def test_associate_reasons_and_status_of_another_type_are_judged_as_absent(
+        ledger: Ledger, model: CollectionModel) -> None:
+    ledger.found(C.AF_SHAPE)
+    request = FacesRequest("u1", [ABSENT], threshold=80.0)
+    with fails("AF-NOT-FOUND"):  # a reason that is no string is no FACE_NOT_FOUND
+        judge_associate(ledger, model, request, ok(
+            "AssociateFaces", request.params(COLL),
+            {"UnsuccessfulFaceAssociations": [{"FaceId": ABSENT, "Reasons": [{}, 7]}],
+             "UserStatus": []}))
+
+
 def test_associate_status_created_after_a_change(ledger: Ledger,
                                                  model: CollectionModel) -> None:
     request = FacesRequest("u1", [CAND_SAME], threshold=50.0)
@@ -980,6 +1029,41 @@ def test_delete_faces_body_outside_the_schema(ledger: Ledger, model: CollectionM
     with fails("SCHEMA"):
         # The face is deleted, and the body also lists an id outside FaceId's pattern.
         judge_delete_faces(ledger, model, [CAND], deleted([CAND], [CAND, "not-a-uuid"], []))
+
+
+def test_delete_faces_ids_of_another_type_are_no_exception(ledger: Ledger,
+                                                           model: CollectionModel) -> None:
+    with fails("DEL-FACES"):  # CAND is not said to be deleted
+        judge_delete_faces(ledger, model, [CAND], ok(
+            "DeleteFaces", {"CollectionId": COLL, "FaceIds": [CAND]},
+            {"DeletedFaces": [[CAND]], "UnsuccessfulFaceDeletions": [{"FaceId": [CAND]}]}))
+
+
+@pytest.mark.parametrize(("key", "body", "clause"), [
+    ("Faces", {"Faces": [{"FaceId": CAND, "UserId": "u1"}], "NextToken": "t"}, None),
+    ("Faces", {}, None),
+    ("Faces", {"Faces": "a string"}, C.SCHEMA),
+    ("Faces", {"Faces": [CAND]}, C.SCHEMA),
+    ("Faces", {"Faces": [{"FaceId": 7}]}, C.SCHEMA),
+    ("Faces", {"Faces": [{"FaceId": CAND, "UserId": []}]}, C.SCHEMA),
+    ("Faces", {"Faces": [], "NextToken": 7}, C.SCHEMA),
+    ("Faces", {"Faces": [{"UserId": "u1"}]}, C.LIST_FACES),
+    ("Users", {"Users": [{"UserId": "u1", "UserStatus": None}]}, None),
+    ("Users", {"Users": [{"UserId": "u1", "UserStatus": 7}]}, C.SCHEMA),
+    ("Users", {"Users": [{"UserStatus": "ACTIVE"}]}, C.LIST_USERS),
+])
+def test_a_listing_that_cannot_be_read_names_whose_deviation_that_is(
+        key: str, body: dict[str, Any], clause: C | None) -> None:
+    operation = "ListFaces" if key == "Faces" else "ListUsers"
+    problem = listing_problem(ok(operation, {"CollectionId": COLL}, body), key)
+    assert (problem[0] if problem else None) == clause
+
+
+def test_a_listing_that_is_no_object_cannot_be_read() -> None:
+    outcome = dataclasses.replace(ok("ListUsers", {"CollectionId": COLL}, {}),
+                                  malformed="a JSON NoneType where an object is expected")
+    assert listing_problem(outcome, "Users") == (
+        C.SCHEMA, "the body is a JSON NoneType where an object is expected")
 
 
 def test_delete_faces_entries_are_judged_before_the_schema(ledger: Ledger,

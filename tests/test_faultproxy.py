@@ -228,3 +228,25 @@ def test_a_dev_run_through_the_fault_proxy_reports_no_finding(
     assert [f.message for f in result.findings] == []
     assert exit_code(result) in (0, 4)
     assert collections(server) == []
+
+
+def test_substitute_replaces_the_answers_it_chooses_and_forwards_the_rest(
+        server: EmulatorServer) -> None:
+    seen: list[tuple[str, int]] = []
+
+    def substitute(operation: str, status: int, body: bytes) -> tuple[int, bytes] | None:
+        seen.append((operation, status))
+        if operation == "ListCollections":
+            return 400, b'{"__type": "BrandNewException", "message": "no client knows me"}'
+        return None
+
+    with FaultProxy(server.url, FaultRates(), substitute=substitute) as proxy:
+        through = client(proxy.url)
+        assert through.create_collection(CollectionId="c1")["StatusCode"] == 200
+        with pytest.raises(ClientError) as refused:
+            through.list_collections()
+    assert refused.value.response["Error"]["Code"] == "BrandNewException"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    # The server acted on both requests; the proxy saw its answers before choosing.
+    assert seen == [("CreateCollection", 200), ("ListCollections", 200)]
+    assert collections(server) == ["c1"]

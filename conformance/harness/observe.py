@@ -25,7 +25,9 @@ _CHANGES = {"AssociateFaces": "AF-", "DisassociateFaces": "DF-", "CreateUser": "
 
 class SetupDeviated(Exception):
     """A directed check's set-up did not leave the state it needs, because of known
-    deviations under other clauses: the check is blocked by them."""
+    deviations under other clauses: the check is blocked by them. Raised too where a
+    listing cannot be read (``_paginate``): what needed it is blocked by the listing's
+    deviation, and a step of exploration stops there (``machine``)."""
 
     def __init__(self, clauses: list[str]) -> None:
         super().__init__(", ".join(clauses))
@@ -89,7 +91,7 @@ class Observing(HarnessBase):
         self._unknown_since_read = True
         if outcome.operation == "IndexFaces" and note and "person" in note:
             self.unknown_images[str(outcome.params.get("ExternalImageId"))] = note["person"]
-            if outcome.ok and len((outcome.body or {}).get("FaceRecords") or []) == 1:
+            if outcome.ok and len(checks.entries(outcome.body or {}, "FaceRecords")) == 1:
                 return
         raise OutcomeUnknown(outcome.operation)
 
@@ -147,10 +149,11 @@ class Observing(HarnessBase):
         for _ in range(_MAX_PAGES):
             outcome = self.call(operation, {**(params or {}), **({"NextToken": token}
                                                                   if token else {})})
-            if not outcome.ok:
-                return None
-            items.extend((outcome.body or {}).get(key) or [])
-            token = (outcome.body or {}).get("NextToken")
+            body = outcome.body or {}
+            if not outcome.ok or checks.listing_problem(outcome, key):
+                return None  # the listing cannot be read: the model stays as it is
+            items.extend(body.get(key) or [])
+            token = body.get("NextToken")
             if not token:
                 return items
         return None
@@ -262,6 +265,13 @@ class Observing(HarnessBase):
                               f"{operation} {request} was refused: {outcome.error}: "
                               f"{outcome.message}")
             body = checks.check_schema(self.ledger, C.SCHEMA, outcome)
+            problem = checks.listing_problem(outcome, key)
+            if problem:
+                # Its types were the schema's to judge, just now: a knock-on of SCHEMA here.
+                # A face or user listed without its id is the listing's own deviation.
+                culprit, what = problem
+                self.ledger.check(culprit, False, f"{operation} {request}: {what}")
+                raise SetupDeviated([culprit])
             page = body.get(key) or []
             self.ledger.check(clause, page_size is None or len(page) <= page_size,
                               f"{operation} returned {len(page)} items for MaxResults {page_size}")
