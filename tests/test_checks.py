@@ -18,6 +18,7 @@ from conformance.checks import (
     DisassociateVerdict,
     FacesRequest,
     check_repeats,
+    check_schema,
     check_validation_error,
     judge_associate,
     judge_delete_faces,
@@ -684,6 +685,22 @@ def test_disassociate_members_of_another_type_are_knock_ons_once_the_shape_devia
     # Nothing is read from lists that cannot be read: the harness re-reads the state.
     assert verdict.released == [] and ledger.knock_ons[C.DF_SHAPE] > 0
     assert ledger.state_in_doubt
+
+
+@pytest.mark.parametrize(("operation", "body", "doubted"), [
+    # A face's Confidence as a string: the face IndexFaces made is read from the answer.
+    ("IndexFaces", {"FaceRecords": [{"Face": {"FaceId": str(uuid.uuid4()),
+                                              "Confidence": "99.9"}}]}, False),
+    ("ListUsers", {"Users": [{"UserId": 7}]}, False),
+    # What a DeleteFaces did cannot be told from a misshapen answer: read the state back.
+    ("DeleteFaces", {"DeletedFaces": "all of them"}, True),
+])
+def test_a_schema_knock_on_puts_the_state_in_doubt_only_where_the_answer_tells_the_state(
+        ledger: Ledger, operation: str, body: dict[str, Any], doubted: bool) -> None:
+    ledger.found(C.SCHEMA)
+    check_schema(ledger, C.SCHEMA, ok(operation, {"CollectionId": COLL}, body))
+    assert ledger.knock_ons[C.SCHEMA] == 1
+    assert ledger.state_in_doubt is doubted
 
 
 def test_associate_reasons_and_status_of_another_type_are_judged_as_absent(
