@@ -1,6 +1,6 @@
 """What a directed case's set-up needs of the target, and whether a deviation blocks it.
 
-Each directed case declares its needs beside it (``directed.directed``): the
+Each directed case declares its needs beside it (``directed.base.directed``): the
 steps its set-up stands on, such as an indexed face or a user that settles.
 When the harness sees one of those steps become unusable on a target (IndexFaces
 indexes no face from an image of one face, a user never settles), it records
