@@ -42,7 +42,8 @@ from conformance.errors import (
     TargetUnsupported,
 )
 from conformance.harness import RunContext, rooms
-from conformance.harness.observe import OutcomeUnknown, SetupDeviated
+from conformance.harness.listings import SetupDeviated
+from conformance.harness.reread import OutcomeUnknown
 from conformance.kinds import connect
 from conformance.ledger import Ledger
 from conformance.machine import machine_for

@@ -18,7 +18,7 @@ from conformance.directed.base import (
     user_with_face,
 )
 from conformance.harness import Harness
-from conformance.harness.observe import OutcomeUnknown
+from conformance.harness.reread import OutcomeUnknown
 from conformance.spec import INVALID_CASES, USER_FACE_CAP
 
 
