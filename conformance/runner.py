@@ -331,8 +331,7 @@ class _Phases:
                 return f"blocked by {', '.join(deviated.clauses)}"
             except NeedBroken as broken:
                 # A step it needs broke here: the case is blocked by the clause that broke it.
-                return needs.blocker(check.needs, self.ctx.broken) or \
-                    f"blocked by {broken.broken.text()}"
+                return needs.blocker(check.needs, self.ctx.broken, broken.broken)
             except OperationMissing as missing:
                 return f"not checked: {missing.operation} not implemented"
             except Exception as exc:
