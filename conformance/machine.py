@@ -21,7 +21,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 from conformance import race
 from conformance.checks import FacesRequest
 from conformance.harness import UNKNOWN_PROBES, Harness, RunContext
-from conformance.harness.observe import OutcomeUnknown, SetupDeviated
+from conformance.harness.listings import SetupDeviated
+from conformance.harness.reread import OutcomeUnknown
 from conformance.needs import NeedBroken
 from conformance.spec import INVALID_CASES
 from conformance.strategies import (

@@ -17,7 +17,7 @@ from conformance.clauses import C
 from conformance.driver import Outcome
 from conformance.harness import Harness
 from conformance.harness.base import ids
-from conformance.harness.observe import SetupDeviated
+from conformance.harness.listings import SetupDeviated
 from conformance.spec import USER_FACE_CAP
 
 _groups = itertools.count(1)

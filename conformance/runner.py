@@ -42,7 +42,8 @@ from conformance.errors import (
     TargetUnsupported,
 )
 from conformance.harness import RunContext, rooms
-from conformance.harness.observe import OutcomeUnknown, SetupDeviated
+from conformance.harness.listings import SetupDeviated
+from conformance.harness.reread import OutcomeUnknown
 from conformance.kinds import connect
 from conformance.ledger import Ledger
 from conformance.machine import machine_for
@@ -330,8 +331,7 @@ class _Phases:
                 return f"blocked by {', '.join(deviated.clauses)}"
             except NeedBroken as broken:
                 # A step it needs broke here: the case is blocked by the clause that broke it.
-                return needs.blocker(check.needs, self.ctx.broken) or \
-                    f"blocked by {broken.broken.text()}"
+                return needs.blocker(check.needs, self.ctx.broken, broken.broken)
             except OperationMissing as missing:
                 return f"not checked: {missing.operation} not implemented"
             except Exception as exc:

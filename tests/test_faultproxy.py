@@ -186,7 +186,7 @@ def test_an_index_faces_sent_twice_after_a_reset_is_adopted_not_reported(
 def test_a_lost_answer_to_a_change_is_not_judged_and_the_state_is_read_back(
         server: EmulatorServer) -> None:
     from conformance.checks import FacesRequest
-    from conformance.harness.observe import OutcomeUnknown
+    from conformance.harness.reread import OutcomeUnknown
 
     with FaultProxy(server.url, FaultRates()) as proxy:
         h = through_proxy_harness(proxy)

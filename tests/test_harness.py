@@ -19,7 +19,7 @@ from conformance.emulator.behaviour import Behaviour
 from conformance.emulator.inprocess import inprocess_client_pair
 from conformance.errors import Failure
 from conformance.harness import Harness, RunContext
-from conformance.harness.observe import SetupDeviated
+from conformance.harness.listings import SetupDeviated
 from conformance.images import synthetic_faces
 from conformance.ledger import Ledger
 from conformance.spec import (

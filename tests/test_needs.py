@@ -42,6 +42,16 @@ def test_a_case_is_blocked_only_by_a_need_it_has() -> None:
     assert blocking_clauses(blocker([Need.FACE], broken) or "") == {C.SCHEMA}
 
 
+def test_a_case_that_runs_into_a_need_it_does_not_declare_is_blocked_by_that_one() -> None:
+    """The runner's one decision for a ``NeedBroken`` raised mid-case: the declared needs'
+    breakers when any is broken, else the need the case ran into."""
+    unsettled = Broken(Need.SETTLES, C.AF_STATUS, "a user never settles")
+    broken = {Need.FACE: NO_FACE, Need.SETTLES: unsettled}
+    assert blocker([], broken, unsettled) == "blocked by AF-STATUS (a user never settles)"
+    assert blocker([Need.FACE], broken, unsettled) == (
+        "blocked by SCHEMA (IndexFaces indexes no face from an image of one face)")
+
+
 def test_the_cases_issue_18_names_need_no_face() -> None:
     needs = {(d.clause, d.case): d.needs for d in DIRECTED}
     for clause in JUDGED_WITHOUT_A_FACE | {C.AF_INPUT, C.AF_CAP_REQUEST, C.AF_THRESHOLD_RANGE,
