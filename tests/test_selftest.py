@@ -377,16 +377,6 @@ def test_a_real_self_test_catches_mutants_and_passes_a_variant(
 
 
 @pytest.mark.slow
-def test_a_target_that_never_settles_is_caught_under_af_status_alone() -> None:
-    """Issue 19: one settle wait times out, and that is the run's one finding; what needs a
-    settled user after it is blocked, not failed, and no wait is paid twice."""
-    result = run_selftest(select(CATALOGUE, ["status-never-settles"]), profile="dev", jobs=1)
-    (entry,) = result.entries
-    assert entry.result == "caught", entry
-    assert entry.failed_clauses == ["AF-STATUS"], entry
-
-
-@pytest.mark.slow
 def test_a_mutant_that_is_not_caught_survives_and_fails_the_self_test() -> None:
     # The reference emulator labelled as a mutant: nothing is wrong with it to find.
     impostor = Mutant("reference-as-mutant", "AF-ASSOC", "no deviation at all", Behaviour())
