@@ -115,6 +115,14 @@ MUTANTS: tuple[Mutant, ...] = (
     _mutant("index-nothing", C.SCHEMA),
     _mutant("list-users-ignores-max-results", C.LIST_USERS),
     _mutant("delete-faces-bad-reason", C.DEL_FACES),
+    # The searches (issue 20).
+    _mutant("su-face-finds-nobody", C.SU_FACE),
+    _mutant("su-user-finds-nobody", C.SU_USER),
+    _mutant("subi-ignores-person", C.SUBI_IMAGE),
+    _mutant("su-threshold-ignored", C.SU_THRESHOLD),
+    _mutant("su-max-users-ignored", C.SU_SHAPE),
+    _mutant("su-absent-face-empty", C.SU_NOT_FOUND),
+    _mutant("search-sees-released-faces", C.SU_RELEASE),
 )
 
 # Deviations that break several clauses at once (a stub's), in multi-fault mutants only:
