@@ -10,8 +10,12 @@ Run on demand; it prints figures and never passes or fails. Four parts:
     cost, measured in one run;
 (c) the ``ci`` profile's wall time with 1 and 2 workers (``run_suite(workers=N)``),
     seed 0 (skipped with ``--quick``);
-(d) from the self-test: the median and worst seconds, and calls, until a mutant is
-    caught (first failure, no shrinking), each mutant in its own process.
+(d) from the self-test: the median and worst seconds, and calls, of each mutant's whole
+    run (no shrinking), each mutant in its own process;
+(e) what a failing run costs next to a passing one (issue 19: at most 1.5 times, in calls
+    and in seconds): the never-settling mutant and the slowest other mutant of (d), each
+    run whole with the ``ci`` profile and the bench's seed, divided by the reference's run
+    of the same profile and seed, in-process and over HTTP (skipped with ``--quick``).
 
 Each figure is the best of ``--repeat`` runs: the machine is shared, and the best run is
 the one least disturbed by others. A call is one request the suite chose to send, as
@@ -98,6 +102,7 @@ class BenchResult:
     pairs: dict[str, list[float]] = field(default_factory=dict)
     ci: dict[str, Any] = field(default_factory=dict)
     mutants: dict[str, Any] = field(default_factory=dict)
+    failing: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         def run(r: SuiteRun | BareRun) -> dict[str, Any]:
@@ -113,7 +118,7 @@ class BenchResult:
                 "pair_ratios": self.pairs,
                 "ratio_cpu": {k: round(self.ratio(k, cpu=True), 3)
                               for k in self.suite if k in self.bare},
-                "ci": self.ci, "mutants": self.mutants}
+                "ci": self.ci, "mutants": self.mutants, "failing": self.failing}
 
     def ratio(self, transport: str, cpu: bool = False) -> float:
         """Suite calls/s over bare calls/s, by wall time (or by this process's CPU time)."""
@@ -412,6 +417,55 @@ def run_mutants(names: Sequence[str] | None, profile: str = "ci") -> dict[str, A
     }
 
 
+# --------------------------------------------------------------------------- (e) failing runs
+
+
+NEVER_SETTLES = "status-never-settles"
+
+
+def slowest_other(mutants: dict[str, Any]) -> str | None:
+    """The mutant of (d) whose run took longest, other than the never-settling one."""
+    entries = [e for e in mutants.get("entries", []) if e["name"] != NEVER_SETTLES]
+    return max(entries, key=lambda e: e["seconds"])["name"] if entries else None
+
+
+def run_whole(target: Target, profile: str, seed: int) -> dict[str, Any]:
+    """One whole run (no shrinking, as the self-test runs a mutant): seconds and calls."""
+    from conformance.runner import run_suite
+
+    start = time.perf_counter()
+    result = run_suite(target, profile=profile, seed=seed, shrink=False)
+    return {"seconds": round(time.perf_counter() - start, 2), "calls": result.calls_sent(),
+            "verdict": result.verdict,
+            "failed": sorted({f.clause for f in result.findings})}
+
+
+def failing_runs(names: Sequence[str], transport: Transport, profile: str = "ci",
+                 seed: int = SEED, settle_timeout: float | None = None,
+                 progress: Progress = lambda _: None) -> dict[str, Any]:
+    """The reference's whole run and each named mutant's, same profile, seed and transport,
+    and each mutant's calls and seconds divided by the reference's."""
+    target = embedded(transport)
+    if settle_timeout is not None:
+        target = dataclasses.replace(target, settle_timeout=settle_timeout)
+    reference = run_whole(target, profile, seed)
+    progress(f"failing runs, {transport}: reference {reference['calls']} calls in "
+             f"{reference['seconds']} s")
+    runs: dict[str, Any] = {}
+    for mutant in chosen_mutants(names):
+        run = run_whole(dataclasses.replace(target, name=mutant.name,
+                                            behaviour=mutant.behaviour), profile, seed)
+        run["calls_ratio"] = round(run["calls"] / reference["calls"], 2) \
+            if reference["calls"] else None
+        run["seconds_ratio"] = round(run["seconds"] / reference["seconds"], 2) \
+            if reference["seconds"] else None
+        progress(f"failing runs, {transport}: {mutant.name} {run['calls']} calls in "
+                 f"{run['seconds']} s")
+        runs[mutant.name] = run
+    return {"transport": transport, "profile": profile, "seed": seed,
+            "settle_timeout": target.settle_timeout, "reference": reference, "mutants": runs}
+
+
 # --------------------------------------------------------------------------- the whole bench
 
 
@@ -452,8 +506,15 @@ def run_bench(*, repeat: int = 3, seed: int = SEED, examples: int | None = None,
         result.mutants = {"status": "skipped"}
     else:
         progress(f"self-test: {len(mutants) if mutants is not None else 'all'} mutants, "
-                 "profile ci, first failure, 1 job")
+                 "profile ci, whole runs, 1 job")
         result.mutants = {"status": "measured", **run_mutants(mutants)}
+    if quick:
+        result.failing = {"status": "skipped (--quick)"}
+    else:
+        names = [NEVER_SETTLES, *filter(None, [slowest_other(result.mutants)])]
+        result.failing = {"status": "measured", "runs": [
+            failing_runs(names, transport, seed=seed, progress=progress)
+            for transport in transports]}
     return result
 
 
@@ -488,8 +549,7 @@ def table_lines(result: BenchResult) -> list[str]:
                   f"{r['examples']} test cases, {r['verdict']}" for r in result.ci["runs"]]
     else:
         lines.append(f"  {result.ci.get('status')}")
-    lines += ["", "(d) self-test: until a mutant is caught (profile ci, first failure, no "
-                  "shrinking)"]
+    lines += ["", "(d) self-test: each mutant's whole run (profile ci, no shrinking)"]
     mu = result.mutants
     if mu.get("status") == "measured":
         lines.append(f"  {mu['caught']}/{mu['mutants']} caught; seconds median "
@@ -499,6 +559,20 @@ def table_lines(result: BenchResult) -> list[str]:
                   "calls" for e in mu["entries"]]
     else:
         lines.append(f"  {mu.get('status')}")
+    lines += ["", "(e) a failing run next to a passing one (whole runs, profile ci, the "
+                  "reference's run = 1; goal: at most 1.5)"]
+    fa = result.failing
+    if fa.get("status") == "measured":
+        for part in fa["runs"]:
+            ref = part["reference"]
+            lines.append(f"  {part['transport']}, seed {part['seed']}, settle timeout "
+                         f"{part['settle_timeout']:g} s: reference {ref['calls']} calls in "
+                         f"{ref['seconds']} s ({ref['verdict']})")
+            lines += [f"    {name:34} calls {r['calls_ratio']}x ({r['calls']}), seconds "
+                      f"{r['seconds_ratio']}x ({r['seconds']} s), failed "
+                      f"{', '.join(r['failed']) or '-'}" for name, r in part["mutants"].items()]
+    else:
+        lines.append(f"  {fa.get('status')}")
     return lines
 
 

@@ -126,12 +126,45 @@ class Ambiguity:
     readings: tuple[str, ...]
     # The clause a pinned reading is enforced under when the target departs from it.
     clause: C
-    # The reading AWS has published (source X), required under strictness "aws".
-    aws_reading: str | None = None
+    # reading -> the example or behaviour AWS itself has published (X) that contradicts it.
+    # Such a reading passes under strictness "spec" and is listed under "differs from AWS";
+    # strictness "aws" fails it under ``clause``.
+    differs_from_aws: Mapping[str, str] = field(default_factory=dict)
     # reading -> a reading that also shows it now and then: a deletion that takes time is
     # seen done at the first look whenever that look comes late. Once the other is seen
     # too, the target's reading is the other (``shown``), and a pin of it allows both.
     shown_by: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.differs_from_aws) - set(self.readings)
+        assert not unknown, f"{self.id}: differs_from_aws names no reading of it: {unknown}"
+
+    @property
+    def aws_readings(self) -> tuple[str, ...]:
+        """The readings no published AWS source contradicts: those strictness "aws" allows."""
+        return tuple(r for r in self.readings if r not in self.differs_from_aws)
+
+    @property
+    def aws_reading(self) -> str | None:
+        """The reading AWS has published, where its sources leave exactly one."""
+        left = self.aws_readings
+        return left[0] if self.differs_from_aws and len(left) == 1 else None
+
+
+def _only(readings: tuple[str, ...], published: str, source: str) -> dict[str, str]:
+    """``differs_from_aws`` where ``source`` shows ``published``: every other reading."""
+    assert published in readings, published
+    return {r: source for r in readings if r != published}
+
+
+# What AWS itself has published (DESIGN.md section 6, source X), as the lines of the
+# "differs from AWS" list name it.
+X_AF_EXAMPLE = ("AWS's AssociateFaces example (JavaScript SDK v3 AssociateFacesCommand, "
+                "developer guide associate-faces.html)")
+X_DF_EXAMPLE = "AWS's DisassociateFaces example (JavaScript SDK v3 DisassociateFacesCommand)"
+X_LIST_FACES = ("the developer guide's \"Listing faces and associated users in a collection\" "
+                "(list-faces-in-collection-procedure.html: ListFaces lists faces \"and their "
+                "associated users\"; JavaScript SDK v3 ListFacesCommand's Face has UserId)")
 
 
 def _clauses(*rows: tuple[C, str, str]) -> dict[str, Clause]:
@@ -278,17 +311,24 @@ AMBIGUITIES: dict[str, Ambiguity] = {
         # the member may be left out.
         Ambiguity(A.AMB_OWNER_ID, "UserId in an AssociateFaces ASSOCIATED_TO_A_DIFFERENT_USER "
                   "entry", ("owner", "requested", "absent"), C.AF_DIFF_USER,
-                  aws_reading="owner"),
+                  differs_from_aws=_only(("owner", "requested", "absent"), "owner",
+                                         X_AF_EXAMPLE + " names the owner, 'demoUser2'")),
         # M.DF.5, M.DF.9: DisassociateFaces' documentation says nothing of the entry's UserId.
         Ambiguity(A.AMB_DF_OWNER_ID, "UserId in a DisassociateFaces "
                   "ASSOCIATED_TO_A_DIFFERENT_USER entry", ("owner", "requested", "absent"),
-                  C.DF_DIFF_USER, aws_reading="owner"),
+                  C.DF_DIFF_USER,
+                  differs_from_aws=_only(("owner", "requested", "absent"), "owner",
+                                         X_DF_EXAMPLE + " names the owner")),
         # S0.11-S0.15, S0.41.
         Ambiguity(A.AMB_STATUS_NOW, "UserStatus in the AssociateFaces response after a change",
-                  ("UPDATING", "ACTIVE"), C.AF_STATUS, aws_reading="UPDATING"),
+                  ("UPDATING", "ACTIVE"), C.AF_STATUS,
+                  differs_from_aws=_only(("UPDATING", "ACTIVE"), "UPDATING",
+                                         X_AF_EXAMPLE + " answers UPDATING")),
         # M.DF.9: the status sentences S0.11-S0.15 are AssociateFaces' only.
         Ambiguity(A.AMB_DF_STATUS_NOW, "UserStatus in the DisassociateFaces response after a "
-                  "change", ("UPDATING", "ACTIVE"), C.AF_STATUS, aws_reading="UPDATING"),
+                  "change", ("UPDATING", "ACTIVE"), C.AF_STATUS,
+                  differs_from_aws=_only(("UPDATING", "ACTIVE"), "UPDATING",
+                                         X_DF_EXAMPLE + " answers UPDATING")),
         # S0.11 "the status of an operation which updates a UserID" (the call itself) vs
         # S0.13-S0.15 (the user's status).
         Ambiguity(A.AMB_STATUS_NOOP, "UserStatus in an AssociateFaces response that changed "
@@ -304,8 +344,13 @@ AMBIGUITIES: dict[str, Ambiguity] = {
                   "request order or in any order", ("request-order", "any-order"),
                   C.AF_THRESHOLD),
         # S0.9/S0.10 read per element of FaceIds ("per-occurrence"), or per distinct face.
+        # AWS's examples have no repeated FaceId: what contradicts "per-occurrence" is the
+        # form they publish, one entry per face, not an answer of AWS to a repeat.
         Ambiguity(A.AMB_DUP_IDS, "a FaceId repeated in one request",
-                  ("once", "rejected", "per-occurrence"), C.AF_SHAPE),
+                  ("once", "rejected", "per-occurrence"), C.AF_SHAPE,
+                  differs_from_aws={"per-occurrence": X_AF_EXAMPLE + " and " + X_DF_EXAMPLE
+                                    + " answer one entry per face requested (neither repeats "
+                                    "a FaceId)"}),
         Ambiguity(A.AMB_INVALID_CODE, "the error for a constraint violation",
                   ("InvalidParameterException", "ValidationException"), C.AF_INPUT),
         # M: the unanchored patterns of CollectionId and UserId (ClientRequestToken's is
@@ -345,7 +390,10 @@ AMBIGUITIES: dict[str, Ambiguity] = {
                   ("face-not-found", "ignored"), C.DEL_FACES),
         # S0.38, M.9: Confidence is an optional member.
         Ambiguity(A.AMB_LOW_CONF_FIELD, "does a LOW_MATCH_CONFIDENCE entry carry Confidence",
-                  ("present", "absent"), C.AF_THRESHOLD, aws_reading="present"),
+                  ("present", "absent"), C.AF_THRESHOLD,
+                  differs_from_aws=_only(("present", "absent"), "present",
+                                         X_AF_EXAMPLE + " carries Confidence "
+                                         "0.9375... on its LOW_MATCH_CONFIDENCE entry")),
         # S0.38 does not say Confidence is the exact value compared: only "rounded" can be
         # told apart (a refusal reporting a Confidence at or just above the threshold).
         Ambiguity(A.AMB_CONF_ROUNDING, "is a refused face's Confidence the exact value compared "
@@ -361,8 +409,10 @@ AMBIGUITIES: dict[str, Ambiguity] = {
                   C.SU_SHAPE),
         # M.LF.4: Face.UserId is an optional member and no sentence says ListFaces fills it;
         # M.LF.2: the UserId filter shows a user's faces either way.
+        # X: the developer guide's ListFaces page lists faces "and their associated users".
         Ambiguity(A.AMB_FACE_USERID, "does ListFaces name a face's owner in Face.UserId",
-                  ("listed", "filter-only"), C.LIST_FACES),
+                  ("listed", "filter-only"), C.LIST_FACES,
+                  differs_from_aws=_only(("listed", "filter-only"), "listed", X_LIST_FACES)),
     )
 }
 
@@ -388,3 +438,13 @@ def shown(ambiguity: str, counts: Mapping[str, int]) -> dict[str, int]:
         if folded.get(weak) and folded.get(strong):
             folded[strong] += folded.pop(weak)
     return folded
+
+
+def differs_from_aws(profile: Mapping[str, Mapping[str, int]]) -> list[tuple[str, str, str]]:
+    """(ambiguity, reading, source) for each reading a behaviour profile shows that AWS's
+    own published examples or behaviour contradict, in register order: what the reports
+    list under "differs from AWS" and what strictness "aws" fails."""
+    return [(amb.id, reading, amb.differs_from_aws[reading])
+            for amb in AMBIGUITIES.values()
+            for reading, seen in sorted(profile.get(amb.id, {}).items())
+            if seen and reading in amb.differs_from_aws]

@@ -77,6 +77,9 @@ class Outcome:
     # The client sent the request again after a connection failed mid-request: it may have
     # taken effect zero, one or several times, so the answer cannot be judged.
     uncertain: bool = False
+    # A success whose body is JSON but no object (an array, a number, null): what it was,
+    # for the schema check to judge (``checks.check_schema``). ``body`` is then {}.
+    malformed: str = ""
 
     @property
     def ok(self) -> bool:
@@ -115,7 +118,7 @@ class Driver:
         self._lock = threading.Lock()
         self._raw = threading.local()
         for client in (checked_client, raw_client):
-            client.meta.events.register("after-call.rekognition", self._keep_raw_body)
+            client.meta.events.register("before-parse.rekognition", self._keep_raw_body)
             client.meta.events.register("needs-retry.rekognition", self._note_retry)
 
     # --- the door ----------------------------------------------------------------------
@@ -136,10 +139,11 @@ class Driver:
             self._pacer.wait()
         client = self._clients[raw_client]
         self._raw.body = None
+        self._raw.status = None
         self._raw.uncertain = False
         try:
             parsed = getattr(client, xform_name(operation))(**params)
-            outcome = Outcome(operation, params, self._body(parsed), None, "", 200)
+            outcome = self._success(operation, params, parsed)
             self._count_retries(parsed)
         except ClientError as exc:
             outcome = self._refusal(operation, params, exc)
@@ -147,6 +151,12 @@ class Driver:
             raise RunAborted(TargetUnreachable(f"cannot reach the target: {exc}")) from None
         except HTTPClientError as exc:  # a reset, a read timeout, after every retry
             raise RunAborted(TransportError(f"{operation}: the connection failed: {exc}")) from None
+        except Exception:
+            # botocore's parser trips over some bodies of a success (a JSON array, a string
+            # where the model has a list): the body it was given is the answer all the same.
+            if not 200 <= (self._raw.status or 0) < 300:
+                raise
+            outcome = self._success(operation, params, {})
         if self._raw.uncertain and operation not in READ_ONLY:
             outcome = dataclasses.replace(outcome, uncertain=True)
             with self._lock:
@@ -237,21 +247,31 @@ class Driver:
                 caught_exception, EndpointConnectionError | ConnectTimeoutError):
             self._raw.uncertain = True
 
-    def _keep_raw_body(self, http_response: Any = None, **_: Any) -> None:
-        if http_response is not None:
-            self._raw.body = http_response.content
+    def _keep_raw_body(self, response_dict: dict[str, Any] | None = None, **_: Any) -> None:
+        """Called by botocore with each attempt's answer before it parses it: a body its
+        parser cannot read is still the answer to judge."""
+        if response_dict is not None:
+            self._raw.body = response_dict.get("body")
+            self._raw.status = response_dict.get("status_code")
 
-    def _body(self, parsed: dict[str, Any]) -> dict[str, Any]:
-        raw = getattr(self._raw, "body", None)
-        if raw:
-            try:
-                decoded = json.loads(raw)
-            except ValueError:
-                raise RunAborted(TransportError("the target answered with a body that is "
-                                                "not JSON")) from None
-            if isinstance(decoded, dict):
-                return decoded
-        return {k: v for k, v in parsed.items() if k != "ResponseMetadata"}
+    def _success(self, operation: str, params: dict[str, Any], parsed: dict[str, Any]
+                 ) -> Outcome:
+        body, malformed = self._body(parsed)
+        return Outcome(operation, params, body, None, "", 200, malformed=malformed)
+
+    def _body(self, parsed: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        """The JSON object the server sent; and, when it sent other JSON, what it was."""
+        raw = self._raw.body
+        if not raw:
+            return {k: v for k, v in parsed.items() if k != "ResponseMetadata"}, ""
+        try:
+            decoded = json.loads(raw)
+        except ValueError:
+            raise RunAborted(TransportError("the target answered with a body that is "
+                                            f"not JSON: {_clip(raw)}")) from None
+        if isinstance(decoded, dict):
+            return decoded, ""
+        return {}, f"a JSON {type(decoded).__name__} where an object is expected: {_clip(raw)}"
 
     def _count_retries(self, parsed: dict[str, Any]) -> None:
         retries = parsed.get("ResponseMetadata", {}).get("RetryAttempts", 0)
@@ -315,9 +335,16 @@ def _describe_params(params: dict[str, Any], note: dict[str, Any] | None) -> dic
     return out
 
 
+def _clip(raw: bytes, limit: int = 80) -> str:
+    text = raw.decode("utf-8", "replace")
+    return repr(text if len(text) <= limit else text[:limit - 3] + "...")
+
+
 def _describe_outcome(outcome: Outcome) -> dict[str, Any]:
     described: dict[str, Any] = ({"body": outcome.body} if outcome.ok else
                                  {"error": outcome.error, "message": outcome.message})
+    if outcome.malformed:
+        described["malformed"] = outcome.malformed
     if outcome.uncertain:
         described["uncertain"] = True
     return described

@@ -19,6 +19,12 @@ run whose requests go one at a time meets the same faults again with the same se
 It is bounded: ``max_faults`` caps the faults injected, every socket has a timeout,
 and the server's threads are daemons.
 
+A ``substitute`` function, if given, sees each answer the server gave
+(``substitute(operation, status, body)``) and may return another ``(status, body)`` to
+send in its place, as JSON with no other header: how a test answers one operation with
+malformed bodies (tests/test_malformed_answers.py). It is for tests only (not on the
+command line).
+
 Use it in tests as a context manager (``with FaultProxy(url, FaultRates(...)) as p``)
 or from the shell: ``conformance proxy --to URL --port N --throttle 0.1 ...``.
 """
@@ -33,6 +39,7 @@ import socket
 import struct
 import threading
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -49,6 +56,9 @@ _HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "te", "
                          "transfer-encoding", "upgrade"})
 _MAX_BODY = 16 * 1024 * 1024
 _JSON = "application/x-amz-json-1.1"
+# (operation, HTTP status, body) of the server's answer -> the (status, body) to send
+# instead, or None to send it as it is.
+Substitute = Callable[[str, int, bytes], tuple[int, bytes] | None]
 
 
 @dataclass(frozen=True)
@@ -132,8 +142,13 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if fault == "reset-after":
                 self._reset()
-            else:
-                self._send(status, headers, answer)
+                return
+            instead = proxy.substitute(operation, status, answer) if proxy.substitute else None
+            if instead is not None:
+                status, answer = instead
+                # The server's headers described its own answer (x-amzn-ErrorType, say).
+                headers = [("Content-Type", _JSON), ("x-amzn-RequestId", "fault-proxy")]
+            self._send(status, headers, answer)
 
     def do_GET(self) -> None:
         self.close_connection = True
@@ -213,7 +228,8 @@ class FaultProxy:
     """Forwards to ``upstream`` (``http://host:port``) from ``url``, injecting faults."""
 
     def __init__(self, upstream: str, rates: FaultRates, *, seed: int = 0, port: int = 0,
-                 max_faults: int | None = None, keep_events: int = 100_000) -> None:
+                 max_faults: int | None = None, keep_events: int = 100_000,
+                 substitute: Substitute | None = None) -> None:
         parts = urlsplit(upstream)
         if parts.scheme != "http" or not parts.hostname:
             raise ValueError(f"the fault proxy forwards to http://host:port, not {upstream!r}")
@@ -223,6 +239,7 @@ class FaultProxy:
         self.rates = rates
         self.seed = seed
         self.max_faults = max_faults
+        self.substitute = substitute
         self.counts: Counter[Fault] = Counter()
         self.events: deque[Event] = deque(maxlen=keep_events)
         self._rng = random.Random(seed)

@@ -30,8 +30,11 @@ def _no_calls() -> list[dict[str, Any]]:
 
 @dataclass
 class Ledger:
-    # ambiguity id -> the only reading the target may show (from strictness and pins)
+    # ambiguity id -> the only reading the target may show (the target's pins)
     pinned: Mapping[str, str] = field(default_factory=dict)
+    # "aws": a reading AWS's own published examples contradict (Ambiguity.differs_from_aws)
+    # fails its clause, where the target pins no reading of its own.
+    strictness: str = "spec"
     checks: Counter[str] = field(default_factory=Counter)
     readings: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     hard_states: Counter[str] = field(default_factory=Counter)
@@ -50,12 +53,15 @@ class Ledger:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def check(self, clause: C, ok: bool, message: str,
-              explained_by: frozenset[str] = frozenset()) -> None:
+              explained_by: frozenset[str] = frozenset(), *, doubts_state: bool = True
+              ) -> None:
         """Count one check of ``clause``; raise its Failure when ``ok`` is false, unless the
         clause is a known deviation (a knock-on: counted, flagged, not raised).
 
         ``explained_by``: known deviations that changed the state this check reads behind
         the model's back (a user's status or face count, say): a failure here is theirs.
+        ``doubts_state``: False when a failure here says nothing of what the target holds,
+        so a knock-on need not have the state read back.
         """
         assert clause in CLAUSES, clause
         with self._lock:
@@ -65,7 +71,7 @@ class Ledger:
         if ok:
             return
         if clause in self.known and (self.case is None or self.case[0] != clause):
-            self.knock_on(clause)
+            self.knock_on(clause, doubts_state=doubts_state)
             return
         if explained_by - {clause}:
             self.knock_on(min(explained_by - {clause}))
@@ -75,11 +81,11 @@ class Ledger:
         failure.calls = self.call_log()
         raise failure
 
-    def knock_on(self, clause: str) -> None:
+    def knock_on(self, clause: str, *, doubts_state: bool = True) -> None:
         """An answer that a known deviation of ``clause`` explains: counted, not judged."""
         with self._lock:
             self.knock_ons[clause] += 1
-        self.state_in_doubt = True
+        self.state_in_doubt = self.state_in_doubt or doubts_state
 
     def found(self, clause: str) -> None:
         """``clause`` has a finding: from now on its failures elsewhere are knock-ons."""
@@ -97,11 +103,19 @@ class Ledger:
             self.check(amb.clause, expected in (reading, amb.shown_by.get(reading)),
                        f"{ambiguity} ({amb.question}) is pinned to {expected!r} but the target "
                        f"showed {reading!r}: {context}")
+        elif self.strictness == "aws" and reading in amb.differs_from_aws:
+            self.check(amb.clause, False,
+                       f"{ambiguity} ({amb.question}): the target showed {reading!r}, which "
+                       f"differs from AWS (strictness aws): {amb.differs_from_aws[reading]}: "
+                       f"{context}")
 
     def allowed(self, ambiguity: A) -> tuple[str, ...]:
         """The readings the target may show for ``ambiguity`` under its strictness and pins."""
         pinned = self.pinned.get(ambiguity)
-        return (pinned,) if pinned else AMBIGUITIES[ambiguity].readings
+        if pinned:
+            return (pinned,)
+        amb = AMBIGUITIES[ambiguity]
+        return amb.aws_readings if self.strictness == "aws" else amb.readings
 
     def reached(self, state: str) -> None:
         with self._lock:

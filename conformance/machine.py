@@ -21,7 +21,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 from conformance import race
 from conformance.checks import FacesRequest
 from conformance.harness import UNKNOWN_PROBES, Harness, RunContext
-from conformance.harness.observe import OutcomeUnknown
+from conformance.harness.listings import SetupDeviated
+from conformance.harness.reread import OutcomeUnknown
 from conformance.needs import NeedBroken
 from conformance.spec import INVALID_CASES
 from conformance.strategies import (
@@ -50,12 +51,13 @@ def _pick(data: st.DataObject, options: Sequence[Option], label: str = "") -> Op
 def _drops_unknown_outcomes(step: Step) -> Step:
     """A step whose request has an unknown outcome stops there, unjudged; the harness
     re-reads the state before its next call, and the test case goes on from that. So does
-    a step that needs what the target cannot do (``conformance.needs``): its deviation is
-    already a finding, and the other steps go on without it."""
+    a step that needs what the target cannot do (``conformance.needs``), or that met a
+    listing it cannot read (``SetupDeviated``): its deviation is already a finding, and
+    the other steps go on without it."""
 
     @functools.wraps(step)
     def tolerant(self: ConformanceMachine, *args: Any, **kwargs: Any) -> None:
-        with contextlib.suppress(OutcomeUnknown, NeedBroken):
+        with contextlib.suppress(OutcomeUnknown, NeedBroken, SetupDeviated):
             # A known deviation's effect is read back before the step draws from the model,
             # not at its first call: a rule must not pick a user the deviation brought back
             # as one that is gone.
@@ -322,8 +324,11 @@ class ConformanceMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         try:
+            # A target seen not to settle, or a listing that cannot be read, stops the
+            # final comparison as it stops a step.
             if not self.h.failed:
-                self.h.check_state(None)
+                with contextlib.suppress(NeedBroken, SetupDeviated):
+                    self.h.check_state(None)
         finally:
             self.h.close()
 

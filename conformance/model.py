@@ -232,7 +232,8 @@ class CollectionModel:
             self.faces[face_id] = Face(face_id, self.persons[face_id])
             self.gone_faces.pop(face_id, None)
         for user in self.users.values():
-            faces = {f for f, owner in owners.items() if owner == user.user_id}
+            # A face the suite never indexed (an id it never sent) is no face of the model.
+            faces = {f for f, owner in owners.items() if owner == user.user_id and f in self.faces}
             if faces != user.faces:
                 user.faces = faces
                 user.had_face = user.had_face or bool(faces)

@@ -269,7 +269,8 @@ def _multi(name: str, description: str, deviations: dict[str, str | tuple[str, .
 # by themselves, so that no run could report them once under one clause:
 # (A deviation that breaks several clauses names each in the mutants that have it:
 # df-token-ignored forgets the token, so a reuse with other parameters runs too.)
-# - status-never-settles makes every later check wait out the settle timeout;
+# - status-never-settles blocks every case that needs a settled user (conformance.needs),
+#   and with them the cases other deviations would fail;
 # - assoc-not-persisted and no-lock leave no ownership for other clauses to check.
 # Pairs left apart because one deviation hides the other: userid-length-unchecked with
 # unknown-user-wrong-code (a 129-character user is unknown, and its wrong code is the code

@@ -1,12 +1,13 @@
 """What a directed case's set-up needs of the target, and whether a deviation blocks it.
 
-Each directed case declares its needs beside it (``directed.directed``): the
+Each directed case declares its needs beside it (``directed.base.directed``): the
 steps its set-up stands on, such as an indexed face or a user that settles.
 When the harness sees one of those steps become unusable on a target (IndexFaces
 indexes no face from an image of one face, a user never settles), it records
 which need broke and under which clause (``Broken``). From then on the cases
 that need it are blocked by that clause, and only those: every other case of
-every clause still runs. ``blocker`` is the one place that decides.
+every clause still runs. ``blocker`` is the one place that decides, both before a case
+runs and when it runs into a broken need mid-way (``NeedBroken``).
 
 A step that deviates but still delivers (a listing that lacks a member, an
 IndexFaces whose Confidence is a string) breaks no need: the cases that use it
@@ -20,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import overload
 
 
 class Need(StrEnum):
@@ -49,7 +51,19 @@ class NeedBroken(Exception):
         self.broken = broken
 
 
-def blocker(needs: Iterable[Need], broken: Mapping[Need, Broken]) -> str | None:
-    """``"blocked by CLAUSE (how), ..."`` when a need of the case is broken, else None."""
-    hit = sorted({broken[n].text() for n in needs if n in broken})
+@overload
+def blocker(needs: Iterable[Need], broken: Mapping[Need, Broken]) -> str | None: ...
+@overload
+def blocker(needs: Iterable[Need], broken: Mapping[Need, Broken], met: Broken) -> str: ...
+
+
+def blocker(needs: Iterable[Need], broken: Mapping[Need, Broken],
+            met: Broken | None = None) -> str | None:
+    """``"blocked by CLAUSE (how), ..."`` when a need of the case is broken, else None.
+
+    ``met``: a broken need the case ran into (``NeedBroken``) though it does not declare
+    it; it blocks the case when none of the declared ones does.
+    """
+    hit = sorted({broken[n].text() for n in needs if n in broken}) or \
+        ([met.text()] if met is not None else [])
     return f"blocked by {', '.join(hit)}" if hit else None

@@ -57,7 +57,7 @@ def pytest_configure(config: pytest.Config) -> None:
     import dataclasses
 
     from conformance.cli import default_seed
-    from conformance.cli_tools import check_writable_dir
+    from conformance.cli.tools import check_writable_dir
     from conformance.runner import PROFILES
     from conformance.targets import load_targets, resolve_target
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import itertools
 import threading
 
+from conformance import checks
 from conformance.checks import FacesRequest
 from conformance.clauses import C
 from conformance.driver import Outcome
 from conformance.harness import Harness
 from conformance.harness.base import ids
-from conformance.harness.observe import SetupDeviated
+from conformance.harness.listings import SetupDeviated
 from conformance.spec import USER_FACE_CAP
 
 _groups = itertools.count(1)
@@ -62,15 +63,28 @@ def send_at_once(h: Harness, requests: list[FacesRequest]) -> list[Outcome]:
     return [r for r in results if isinstance(r, Outcome)]
 
 
+def claims_of(h: Harness, outcomes: list[Outcome]) -> tuple[list[list[str]], frozenset[str]]:
+    """The FaceIds each raced answer says it associated, and the known deviation that
+    explains what they claim: AF-SHAPE, when an answer is not of the schema's shape (a
+    finding, the first time; a knock-on after). What such an answer claims cannot be read,
+    so a difference from the state is its doing, not a race's."""
+    before = h.ledger.knock_ons[C.AF_SHAPE]
+    claims = []
+    for outcome in outcomes:
+        body = checks.check_schema(h.ledger, C.AF_SHAPE, outcome) if outcome.ok else {}
+        claims.append([checks.text(e, "FaceId") for e in checks.entries(body, "AssociatedFaces")])
+    shapeless = h.ledger.knock_ons[C.AF_SHAPE] > before
+    return claims, frozenset({C.AF_SHAPE}) if shapeless else frozenset()
+
+
 def race_for_one_face(h: Harness, first: str, second: str, person: int) -> None:
     """CONC: one unowned face sent to two users at once gets at most one owner."""
     require_judged(h, "one-face")
     face_id = h.index_face(person)
     outcomes = send_at_once(h, [FacesRequest(first, [face_id], 0.0),
                                 FacesRequest(second, [face_id], 0.0)])
-    claims = [u for u, o in zip((first, second), outcomes, strict=True)
-              if o.ok and face_id in [e.get("FaceId") for e in
-                                      (o.body or {}).get("AssociatedFaces") or []]]
+    said, explained = claims_of(h, outcomes)
+    claims = [u for u, faces in zip((first, second), said, strict=True) if face_id in faces]
     h.ledger.check(C.CONC, len(claims) <= 1,
                    f"two concurrent requests both associated face {face_id}: {claims}")
     winner = claims[0] if claims else None
@@ -81,7 +95,7 @@ def race_for_one_face(h: Harness, first: str, second: str, person: int) -> None:
     owner = h.owners_of(listed, clause=C.CONC).get(face_id)
     h.ledger.check(C.CONC, owner == winner,
                    f"face {face_id} is owned by {owner!r} but the responses said "
-                   f"{winner or 'nobody'} took it")
+                   f"{winner or 'nobody'} took it", explained)
     if winner:
         # Remembered confidences depend on which users are settled: settle both.
         h.send_disassociate(FacesRequest(winner, [face_id]))
@@ -98,8 +112,8 @@ def race_to_the_cap(h: Harness, user_id: str) -> None:
     h.settle([user_id])
     batches = [[h.index_face(person) for _ in range(2)] for _ in range(2)]
     outcomes = send_at_once(h, [FacesRequest(user_id, b, 0.0) for b in batches])
-    claimed = {str(e.get("FaceId")) for o in outcomes if o.ok
-               for e in (o.body or {}).get("AssociatedFaces") or []}
+    said, explained = claims_of(h, outcomes)
+    claimed = {f for faces in said for f in faces}
     h.settle([user_id])
     listed = set(ids(h.list_faces(clause=C.CONC, UserId=user_id), "FaceId"))
     h.ledger.check(C.CONC, len(listed) <= USER_FACE_CAP,
@@ -107,7 +121,7 @@ def race_to_the_cap(h: Harness, user_id: str) -> None:
     new = listed & {f for b in batches for f in b}
     h.ledger.check(C.CONC, new == claimed,
                    f"the responses claimed {sorted(claimed)} but the user holds "
-                   f"{sorted(new)} of the raced faces")
+                   f"{sorted(new)} of the raced faces", explained)
     raced = [f for b in batches for f in b if f in new]
     h.model.associate(user_id, raced)
     h.ledger.reached("race-to-cap")

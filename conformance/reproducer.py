@@ -51,10 +51,17 @@ def _collections(calls: list[dict[str, Any]]) -> list[str]:
     return list(seen)
 
 
-def _indexed_face(call: dict[str, Any]) -> str | None:
+def _indexed_faces(call: dict[str, Any]) -> list[str]:
+    """The FaceIds an IndexFaces answer names, of whatever shape the target sent it in."""
     body = call["outcome"].get("body") or {}
-    records = body.get("FaceRecords") or []
-    return str(records[0]["Face"]["FaceId"]) if records else None
+    records = body.get("FaceRecords")
+    faces = [r.get("Face") for r in records if isinstance(r, dict)] \
+        if isinstance(records, list) else []
+    return [f["FaceId"] for f in faces if isinstance(f, dict) and isinstance(f.get("FaceId"), str)]
+
+
+def _indexed_face(call: dict[str, Any]) -> str | None:
+    return next(iter(_indexed_faces(call)), None)
 
 
 def _outcome_text(names: _Names, call: dict[str, Any]) -> str:
@@ -223,8 +230,7 @@ class _Plan:
                 params["Image"] = {"Bytes": rt.Image(note["person"])}
             elif name:
                 params["Image"] = {"Bytes": rt.Photo(name)}
-            for record in (call["outcome"].get("body") or {}).get("FaceRecords") or []:
-                face_id = str(record["Face"]["FaceId"])
+            for face_id in _indexed_faces(call):
                 binds.append(self.faces.setdefault(face_id, len(self.faces) + 1))
         return rt.Step(call["operation"], params, raw=bool(call.get("raw_client")),
                        binds=binds)

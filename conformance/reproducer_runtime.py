@@ -274,11 +274,16 @@ class Replay:
         with self.lock:
             if step.op == "CreateCollection" and "body" in outcome:
                 self.created.append(params["CollectionId"])
-            records = (outcome.get("body") or {}).get("FaceRecords") or []
+            records = (outcome.get("body") or {}).get("FaceRecords")
+            # A record of another shape than the model's names no face, and binds nothing.
+            faces = [r.get("Face") for r in records if isinstance(r, dict)] \
+                if isinstance(records, list) else []
+            named = [f["FaceId"] for f in faces
+                     if isinstance(f, dict) and isinstance(f.get("FaceId"), str)]
             width = len(step.binds)
             for j, number in enumerate(step.binds):
-                if j < len(records):
-                    self.faces[number + iteration * width] = records[j]["Face"]["FaceId"]
+                if j < len(named):
+                    self.faces[number + iteration * width] = named[j]
         return outcome
 
     def answer_text(self, outcome: dict[str, Any]) -> str:

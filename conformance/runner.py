@@ -42,7 +42,8 @@ from conformance.errors import (
     TargetUnsupported,
 )
 from conformance.harness import RunContext, rooms
-from conformance.harness.observe import OutcomeUnknown, SetupDeviated
+from conformance.harness.listings import SetupDeviated
+from conformance.harness.reread import OutcomeUnknown
 from conformance.kinds import connect
 from conformance.ledger import Ledger
 from conformance.machine import machine_for
@@ -163,7 +164,8 @@ def run_part(target: Target, job: Job, progress: Progress = lambda _: None) -> R
     started = dt.datetime.now(dt.UTC)
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{target.name}-{job.seed}"
     clock = time.monotonic()
-    ledger = Ledger(pinned=target.pinned_readings, known=set(job.known))
+    ledger = Ledger(pinned=target.pinned_readings, strictness=target.strictness,
+                    known=set(job.known))
     phases: _Phases | None = None
     errors: list[SuiteErrorRecord] = []
     driver: Driver | None = None
@@ -335,8 +337,7 @@ class _Phases:
                 return f"blocked by {', '.join(deviated.clauses)}"
             except NeedBroken as broken:
                 # A step it needs broke here: the case is blocked by the clause that broke it.
-                return needs.blocker(check.needs, self.ctx.broken) or \
-                    f"blocked by {broken.broken.text()}"
+                return needs.blocker(check.needs, self.ctx.broken, broken.broken)
             except OperationMissing as missing:
                 return f"not checked: {missing.operation} not implemented"
             except Exception as exc:

@@ -104,15 +104,11 @@ class Target:
     def pinned_readings(self) -> Mapping[str, str]:
         """The readings a change of which is a failure, not a new behaviour profile.
 
-        Strictness "aws" pins every reading AWS has published; a reading set in the
-        target's ``readings`` is more specific, so it wins over the published one.
+        Strictness "aws" refuses, besides, every reading AWS's published examples contradict
+        (``Ambiguity.differs_from_aws``, judged by the ledger); a reading pinned here is
+        more specific, so it wins over what AWS has published.
         """
-        pinned: dict[str, str] = {}
-        if self.strictness == "aws":
-            pinned.update({a.id: a.aws_reading for a in AMBIGUITIES.values()
-                           if a.aws_reading is not None})
-        pinned.update(self.readings)
-        return MappingProxyType(pinned)
+        return MappingProxyType(dict(self.readings))
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-CLI = [sys.executable, "-m", "conformance.cli"]
+CLI = [sys.executable, "-m", "conformance"]
 # The word of the progress lines of each phase (see conformance/runner.py).
 # A deviation the directed checks do not catch, so that exploration finds it and shrinks.
 EXPLORED_DEVIATION = "list-faces-skips-with-pages-of-three"

@@ -18,12 +18,14 @@ from conformance.checks import (
     DisassociateVerdict,
     FacesRequest,
     check_repeats,
+    check_schema,
     check_validation_error,
     judge_associate,
     judge_delete_faces,
     judge_disassociate,
+    listing_problem,
 )
-from conformance.clauses import C
+from conformance.clauses import A, C
 from conformance.driver import Outcome
 from conformance.errors import Failure, failure_class
 from conformance.ledger import Ledger
@@ -35,9 +37,10 @@ COLL = "run-coll"
 
 
 def pinned_ledger(strictness: str, readings: dict[str, str]) -> Ledger:
-    """A ledger with the pins a target of this strictness and these readings has."""
+    """A ledger with the pins and strictness a target of this strictness and these readings
+    has, as the runner makes it."""
     target = dataclasses.replace(BUILTIN_EMBEDDED, strictness=strictness, readings=readings)
-    return Ledger(pinned=target.pinned_readings)
+    return Ledger(pinned=target.pinned_readings, strictness=target.strictness)
 
 
 def fid(n: int) -> str:
@@ -647,6 +650,70 @@ def test_associate_body_outside_the_schema(ledger: Ledger, model: CollectionMode
         judge_associate(ledger, model, request, outcome)
 
 
+def test_associate_body_that_is_no_object_breaks_the_shape(ledger: Ledger,
+                                                             model: CollectionModel) -> None:
+    request = FacesRequest("u1", [CAND], threshold=80.0)
+    outcome = dataclasses.replace(ok("AssociateFaces", request.params(COLL), {}),
+                                  malformed="a JSON list where an object is expected: '[]'")
+    with fails("AF-SHAPE"):
+        judge_associate(ledger, model, request, outcome)
+
+
+@pytest.mark.parametrize("body", [
+    {"AssociatedFaces": 7, "UnsuccessfulFaceAssociations": "a string", "UserStatus": []},
+    {"AssociatedFaces": [{"FaceId": []}, "x", None], "UserStatus": {}},
+    {"UnsuccessfulFaceAssociations": [{"FaceId": {}}], "UserStatus": 7},
+])
+def test_associate_members_of_another_type_are_knock_ons_once_the_shape_deviated(
+        ledger: Ledger, model: CollectionModel, body: dict[str, Any]) -> None:
+    ledger.found(C.AF_SHAPE)
+    request = FacesRequest("u1", [CAND], threshold=80.0)
+    verdict = judge_associate(ledger, model, request, ok("AssociateFaces",
+                                                         request.params(COLL), body))
+    assert verdict.associated == [] and ledger.knock_ons[C.AF_SHAPE] > 0
+    assert ledger.state_in_doubt
+
+
+def test_disassociate_members_of_another_type_are_knock_ons_once_the_shape_deviated(
+        ledger: Ledger, model: CollectionModel) -> None:
+    ledger.found(C.DF_SHAPE)
+    request = FacesRequest("u1", [OWN])
+    verdict = judge_disassociate(ledger, model, request, ok(
+        "DisassociateFaces", request.params(COLL),
+        {"DisassociatedFaces": [{"FaceId": 7}], "UnsuccessfulFaceDisassociations": {},
+         "UserStatus": None}))
+    # Nothing is read from lists that cannot be read: the harness re-reads the state.
+    assert verdict.released == [] and ledger.knock_ons[C.DF_SHAPE] > 0
+    assert ledger.state_in_doubt
+
+
+@pytest.mark.parametrize(("operation", "body", "doubted"), [
+    # A face's Confidence as a string: the face IndexFaces made is read from the answer.
+    ("IndexFaces", {"FaceRecords": [{"Face": {"FaceId": str(uuid.uuid4()),
+                                              "Confidence": "99.9"}}]}, False),
+    ("ListUsers", {"Users": [{"UserId": 7}]}, False),
+    # What a DeleteFaces did cannot be told from a misshapen answer: read the state back.
+    ("DeleteFaces", {"DeletedFaces": "all of them"}, True),
+])
+def test_a_schema_knock_on_puts_the_state_in_doubt_only_where_the_answer_tells_the_state(
+        ledger: Ledger, operation: str, body: dict[str, Any], doubted: bool) -> None:
+    ledger.found(C.SCHEMA)
+    check_schema(ledger, C.SCHEMA, ok(operation, {"CollectionId": COLL}, body))
+    assert ledger.knock_ons[C.SCHEMA] == 1
+    assert ledger.state_in_doubt is doubted
+
+
+def test_associate_reasons_and_status_of_another_type_are_judged_as_absent(
+        ledger: Ledger, model: CollectionModel) -> None:
+    ledger.found(C.AF_SHAPE)
+    request = FacesRequest("u1", [ABSENT], threshold=80.0)
+    with fails("AF-NOT-FOUND"):  # a reason that is no string is no FACE_NOT_FOUND
+        judge_associate(ledger, model, request, ok(
+            "AssociateFaces", request.params(COLL),
+            {"UnsuccessfulFaceAssociations": [{"FaceId": ABSENT, "Reasons": [{}, 7]}],
+             "UserStatus": []}))
+
+
 def test_associate_status_created_after_a_change(ledger: Ledger,
                                                  model: CollectionModel) -> None:
     request = FacesRequest("u1", [CAND_SAME], threshold=50.0)
@@ -741,7 +808,7 @@ def test_owner_id_requested_reading_is_recorded(ledger: Ledger, model: Collectio
 
 def test_owner_id_pinned_by_aws_strictness_fails_on_requested(model: CollectionModel) -> None:
     ledger = pinned_ledger("aws", {})
-    assert ledger.pinned["AMB-OWNER-ID"] == "owner"
+    assert ledger.allowed(A.AMB_OWNER_ID) == ("owner",)
     request = FacesRequest("u1", [OTHER], threshold=80.0)
     judge_associate(ledger, model, request,
                     assoc(request, [], [diff_user(OTHER, "u2")], status="ACTIVE"))
@@ -769,7 +836,30 @@ def test_status_now_pinned_by_aws_strictness(model: CollectionModel) -> None:
 
 
 def test_spec_strictness_pins_nothing() -> None:
-    assert pinned_ledger("spec", {}).pinned == {}
+    ledger = pinned_ledger("spec", {})
+    assert ledger.pinned == {}
+    assert ledger.allowed(A.AMB_OWNER_ID) == ("owner", "requested", "absent")
+    ledger.observe(A.AMB_DUP_IDS, "per-occurrence", "a repeat answered twice")
+    assert ledger.readings["AMB-DUP-IDS"] == {"per-occurrence": 1}
+
+
+def test_aws_strictness_fails_a_reading_aws_contradicts_and_names_the_source() -> None:
+    ledger = pinned_ledger("aws", {})
+    # AWS contradicts one reading of three: the other two still pass.
+    assert ledger.allowed(A.AMB_DUP_IDS) == ("once", "rejected")
+    ledger.observe(A.AMB_DUP_IDS, "once", "a repeat answered once")
+    ledger.observe(A.AMB_DUP_IDS, "rejected", "a repeat refused")
+    with pytest.raises(Failure) as failure:
+        ledger.observe(A.AMB_DUP_IDS, "per-occurrence", "a repeat answered twice")
+    assert failure.value.clause == "AF-SHAPE"
+    assert "differs from AWS" in str(failure.value)
+    assert "AssociateFacesCommand" in str(failure.value)
+    with fails("LIST-FACES"):
+        ledger.observe(A.AMB_FACE_USERID, "filter-only", "no Face.UserId")
+    # A target's own pin is more specific than what AWS has published.
+    pinned = pinned_ledger("aws", {"AMB-DUP-IDS": "per-occurrence"})
+    pinned.observe(A.AMB_DUP_IDS, "per-occurrence", "a repeat answered twice")
+    assert pinned.readings["AMB-DUP-IDS"] == {"per-occurrence": 1}
 
 
 # =========================================================================== DisassociateFaces
@@ -956,6 +1046,41 @@ def test_delete_faces_body_outside_the_schema(ledger: Ledger, model: CollectionM
     with fails("SCHEMA"):
         # The face is deleted, and the body also lists an id outside FaceId's pattern.
         judge_delete_faces(ledger, model, [CAND], deleted([CAND], [CAND, "not-a-uuid"], []))
+
+
+def test_delete_faces_ids_of_another_type_are_no_exception(ledger: Ledger,
+                                                           model: CollectionModel) -> None:
+    with fails("DEL-FACES"):  # CAND is not said to be deleted
+        judge_delete_faces(ledger, model, [CAND], ok(
+            "DeleteFaces", {"CollectionId": COLL, "FaceIds": [CAND]},
+            {"DeletedFaces": [[CAND]], "UnsuccessfulFaceDeletions": [{"FaceId": [CAND]}]}))
+
+
+@pytest.mark.parametrize(("key", "body", "clause"), [
+    ("Faces", {"Faces": [{"FaceId": CAND, "UserId": "u1"}], "NextToken": "t"}, None),
+    ("Faces", {}, None),
+    ("Faces", {"Faces": "a string"}, C.SCHEMA),
+    ("Faces", {"Faces": [CAND]}, C.SCHEMA),
+    ("Faces", {"Faces": [{"FaceId": 7}]}, C.SCHEMA),
+    ("Faces", {"Faces": [{"FaceId": CAND, "UserId": []}]}, C.SCHEMA),
+    ("Faces", {"Faces": [], "NextToken": 7}, C.SCHEMA),
+    ("Faces", {"Faces": [{"UserId": "u1"}]}, C.LIST_FACES),
+    ("Users", {"Users": [{"UserId": "u1", "UserStatus": None}]}, None),
+    ("Users", {"Users": [{"UserId": "u1", "UserStatus": 7}]}, C.SCHEMA),
+    ("Users", {"Users": [{"UserStatus": "ACTIVE"}]}, C.LIST_USERS),
+])
+def test_a_listing_that_cannot_be_read_names_whose_deviation_that_is(
+        key: str, body: dict[str, Any], clause: C | None) -> None:
+    operation = "ListFaces" if key == "Faces" else "ListUsers"
+    problem = listing_problem(ok(operation, {"CollectionId": COLL}, body), key)
+    assert (problem[0] if problem else None) == clause
+
+
+def test_a_listing_that_is_no_object_cannot_be_read() -> None:
+    outcome = dataclasses.replace(ok("ListUsers", {"CollectionId": COLL}, {}),
+                                  malformed="a JSON NoneType where an object is expected")
+    assert listing_problem(outcome, "Users") == (
+        C.SCHEMA, "the body is a JSON NoneType where an object is expected")
 
 
 def test_delete_faces_entries_are_judged_before_the_schema(ledger: Ledger,

@@ -98,7 +98,7 @@ def marked_run_collections(url: str) -> set[str]:
 
 def test_after_a_sigkill_cleanup_removes_exactly_that_runs_collections(
         server: EmulatorServer, tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "conformance.cli", "run", "--endpoint-url", server.url,
+    command = [sys.executable, "-m", "conformance", "run", "--endpoint-url", server.url,
                "--profile", "dev", "--seed", "1", "--quiet", "--report-dir",
                str(tmp_path / "reports")]
     process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL,

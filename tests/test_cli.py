@@ -16,7 +16,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-CLI = [sys.executable, "-m", "conformance.cli"]
+CLI = [sys.executable, "-m", "conformance"]
 TIMEOUT = 240  # seconds; a bound, not a performance claim
 
 

@@ -23,7 +23,9 @@ from conformance.errors import (
     SafetyViolation,
     TargetUnreachable,
     TargetUnsupported,
+    TransportError,
 )
+from conformance.faultproxy import FaultProxy, FaultRates
 from conformance.images import face_image
 from conformance.targets import BUILTIN_EMBEDDED, Clients, make_clients
 
@@ -362,6 +364,48 @@ def test_the_body_keeps_what_botocore_would_drop(server: EmulatorServer, driver:
     driver.create_collection(PREFIX + "c0")
     outcome = driver.call("CreateUser", {"CollectionId": PREFIX + "c0", "UserId": "u1"})
     assert outcome.body == {"NotInTheModel": [1, 2]}
+
+
+def answered_with(server: EmulatorServer, operation: str, body: bytes) -> Any:
+    """A proxy that answers every success of ``operation`` with ``body``."""
+    return FaultProxy(server.url, FaultRates(), substitute=lambda op, status, _: (
+        (status, body) if op == operation and status == 200 else None))
+
+
+@pytest.mark.parametrize(("body", "expected", "malformed"), [
+    # botocore's parser trips over these (a list where its model has a structure, a string
+    # where it has a list): the driver still hands the checks what the server sent.
+    (b'{"FaceRecords": "a string"}', {"FaceRecords": "a string"}, ""),
+    (b'{"FaceRecords": [7, null]}', {"FaceRecords": [7, None]}, ""),
+    (b"[]", {}, "a JSON list where an object is expected: '[]'"),
+    (b"null", {}, "a JSON NoneType where an object is expected: 'null'"),
+    (b"", {}, ""),
+])
+def test_a_success_of_any_json_is_an_answer_to_judge(
+        server: EmulatorServer, served: Served, body: bytes, expected: dict[str, Any],
+        malformed: str) -> None:
+    with answered_with(server, "IndexFaces", body) as proxy:
+        driver = Driver(*_clients_of(proxy.url), resource_prefix=PREFIX)
+        driver.create_collection(PREFIX + "c0")
+        outcome = driver.call("IndexFaces", {"CollectionId": PREFIX + "c0",
+                                             "Image": {"Bytes": face_image(1)}})
+    assert outcome.ok and outcome.body == expected and outcome.malformed == malformed
+    assert driver.log[-1].outcome.get("malformed", "") == malformed
+
+
+def test_a_success_whose_body_is_not_json_is_a_transport_error(
+        server: EmulatorServer, served: Served) -> None:
+    with answered_with(server, "CreateUser", b"<html>502</html>") as proxy:
+        driver = Driver(*_clients_of(proxy.url), resource_prefix=PREFIX)
+        driver.create_collection(PREFIX + "c0")
+        aborted = aborted_with(TransportError, lambda: driver.call(
+            "CreateUser", {"CollectionId": PREFIX + "c0", "UserId": "u1"}))
+    assert "not JSON: '<html>502</html>'" in str(aborted.error)
+
+
+def _clients_of(url: str) -> tuple[Any, Any]:
+    clients = make_clients(BUILTIN_EMBEDDED, url)
+    return clients.checked, clients.raw
 
 
 def test_a_refusal_is_an_outcome_with_its_code(driver: Driver, served: Served) -> None:

@@ -7,7 +7,7 @@ import shlex
 from pathlib import Path
 
 from conformance.clauses import CLAUSES
-from conformance.cli import _parser
+from conformance.cli.parser import build_parser
 from conformance.targets import load_targets, resolve_target
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -29,7 +29,7 @@ def test_workflow_commands_parse() -> None:
     assert any(c.startswith("conformance serve") for c in commands)
     for command in commands:
         words = shlex.split(command.split(">")[0].split("&")[0])[1:]
-        args = _parser().parse_args(words)
+        args = build_parser().parse_args(words)
         if args.command == "run":
             assert args.junit_xml == Path("reports/junit.xml")
             assert args.html == Path("reports/report.html")

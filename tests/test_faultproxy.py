@@ -118,7 +118,7 @@ def test_the_proxy_command_announces_one_line_and_forwards(server: EmulatorServe
     import subprocess
     import sys
 
-    command = [sys.executable, "-m", "conformance.cli", "proxy", "--to", server.url,
+    command = [sys.executable, "-m", "conformance", "proxy", "--to", server.url,
                "--throttle", "0", "--seed", "3"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
@@ -186,7 +186,7 @@ def test_an_index_faces_sent_twice_after_a_reset_is_adopted_not_reported(
 def test_a_lost_answer_to_a_change_is_not_judged_and_the_state_is_read_back(
         server: EmulatorServer) -> None:
     from conformance.checks import FacesRequest
-    from conformance.harness.observe import OutcomeUnknown
+    from conformance.harness.reread import OutcomeUnknown
 
     with FaultProxy(server.url, FaultRates()) as proxy:
         h = through_proxy_harness(proxy)
@@ -228,3 +228,25 @@ def test_a_dev_run_through_the_fault_proxy_reports_no_finding(
     assert [f.message for f in result.findings] == []
     assert exit_code(result) in (0, 4)
     assert collections(server) == []
+
+
+def test_substitute_replaces_the_answers_it_chooses_and_forwards_the_rest(
+        server: EmulatorServer) -> None:
+    seen: list[tuple[str, int]] = []
+
+    def substitute(operation: str, status: int, body: bytes) -> tuple[int, bytes] | None:
+        seen.append((operation, status))
+        if operation == "ListCollections":
+            return 400, b'{"__type": "BrandNewException", "message": "no client knows me"}'
+        return None
+
+    with FaultProxy(server.url, FaultRates(), substitute=substitute) as proxy:
+        through = client(proxy.url)
+        assert through.create_collection(CollectionId="c1")["StatusCode"] == 200
+        with pytest.raises(ClientError) as refused:
+            through.list_collections()
+    assert refused.value.response["Error"]["Code"] == "BrandNewException"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    # The server acted on both requests; the proxy saw its answers before choosing.
+    assert seen == [("CreateCollection", 200), ("ListCollections", 200)]
+    assert collections(server) == ["c1"]

@@ -19,7 +19,7 @@ from conformance.emulator.behaviour import Behaviour
 from conformance.emulator.inprocess import inprocess_client_pair
 from conformance.errors import Failure
 from conformance.harness import Harness, RunContext
-from conformance.harness.observe import SetupDeviated
+from conformance.harness.listings import SetupDeviated
 from conformance.images import synthetic_faces
 from conformance.ledger import Ledger
 from conformance.spec import (
@@ -185,6 +185,20 @@ def test_users_a_knock_on_touched_are_explained_by_it_and_others_are_not() -> No
     h.check_state(None)
     assert h.model.explained_by("u0") == {C.CU_CONFLICT}
     assert h.model.explained_by("u1") == frozenset()
+
+
+def test_faces_left_naming_a_deleted_user_are_knock_ons_when_its_id_is_created_again() -> None:
+    ctx = emulator_context("du-keeps-faces-owned")
+    ctx.ledger.found(C.DU_RELEASE)
+    h = Harness(ctx)
+    h.add_user("u0")
+    face = h.index_face(0)
+    h.send_associate(FacesRequest("u0", [face], 0.0))
+    h.remove_user("u0")  # its face still names u0: tolerated, not raised
+    h.add_user("u0")
+    # ListFaces(UserId='u0') lists the face the old u0 kept: DU-RELEASE's, not LIST-FACES's.
+    h.check_user_faces("u0", None)
+    assert ctx.ledger.knock_ons[C.DU_RELEASE] >= 1 and ctx.ledger.failures_raised == 0
 
 
 # --------------------------------------------------------------------------- pattern-blind servers

@@ -11,7 +11,7 @@ from conformance.clauses import CLAUSES, C
 from conformance.mutants import BY_NAME, MultiMutant
 from conformance.results import RunResult
 from conformance.runner import run_suite
-from conformance.selftest import score_multi
+from conformance.selftest.multi import score_multi
 from conformance.targets import BUILTIN_EMBEDDED, Target
 
 # What the live profile promises (README): every clause judged in at most this many calls.

@@ -35,15 +35,12 @@ from conformance.selftest import (
     _record,
     consistency,
     entry_seed,
-    markdown,
-    multi_rows,
     observed_readings,
     run_selftest,
-    score_multi,
     select,
-    table_lines,
-    update_readme,
 )
+from conformance.selftest.multi import score_multi
+from conformance.selftest.report import markdown, multi_rows, table_lines, update_readme
 from conformance.targets import Target
 
 # Three clauses the dev profile reaches quickly, and one variant: the real run stays short.
@@ -377,6 +374,16 @@ def test_a_real_self_test_catches_mutants_and_passes_a_variant(
     assert "3/3 mutants caught under their own clause alone, 1/1 variants pass" in out
     assert "3/3 mutants caught under their own clause alone" in (
         tmp_path / "out" / "selftest.md").read_text()
+
+
+@pytest.mark.slow
+def test_a_target_that_never_settles_is_caught_under_af_status_alone() -> None:
+    """Issue 19: one settle wait times out, and that is the run's one finding; what needs a
+    settled user after it is blocked, not failed, and no wait is paid twice."""
+    result = run_selftest(select(CATALOGUE, ["status-never-settles"]), profile="dev", jobs=1)
+    (entry,) = result.entries
+    assert entry.result == "caught", entry
+    assert entry.failed_clauses == ["AF-STATUS"], entry
 
 
 @pytest.mark.slow

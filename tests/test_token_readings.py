@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from conformance import directed
 from conformance.clauses import REPLAY_GONE, TOKEN_MISMATCH, A, C
+from conformance.directed import tokens
 from conformance.driver import Driver
 from conformance.emulator.backend import Backend
 from conformance.emulator.behaviour import Behaviour
@@ -24,16 +24,16 @@ PREFIX = "cfs-abcdef-"
 
 # operation -> a directed case that reuses one of its tokens with other parameters
 MISMATCH_CASES: dict[str, Callable[[Harness], None]] = {
-    "AssociateFaces": directed.associate_mismatch_faces,
-    "DisassociateFaces": directed.disassociate_mismatch,
-    "CreateUser": directed.create_mismatch,
-    "DeleteUser": directed.delete_mismatch,
+    "AssociateFaces": tokens.associate_mismatch_faces,
+    "DisassociateFaces": tokens.disassociate_mismatch,
+    "CreateUser": tokens.create_mismatch,
+    "DeleteUser": tokens.delete_mismatch,
 }
 # operation -> a directed case that replays one of its tokens once the user is gone
 GONE_CASES: dict[str, Callable[[Harness], None]] = {
-    "AssociateFaces": directed.associate_replay_gone,
-    "DisassociateFaces": directed.disassociate_replay_gone,
-    "DeleteUser": directed.delete_replay,
+    "AssociateFaces": tokens.associate_replay_gone,
+    "DisassociateFaces": tokens.disassociate_replay_gone,
+    "DeleteUser": tokens.delete_replay,
 }
 
 
@@ -79,7 +79,7 @@ def test_a_pinned_reading_fails_the_operations_clause() -> None:
     h = harness({A.AMB_CU_TOKEN_MISMATCH: "first-response"},
                 pinned={A.AMB_CU_TOKEN_MISMATCH: "exception"})
     with pytest.raises(Failure) as failed:
-        run_case(h, directed.create_mismatch)
+        run_case(h, tokens.create_mismatch)
     assert failed.value.clause == C.CU_TOKEN_MISMATCH
     assert "AMB-CU-TOKEN-MISMATCH" in failed.value.message
 
@@ -88,10 +88,10 @@ def test_not_found_is_no_answer_while_the_user_exists_again() -> None:
     # DeleteUser replayed after the user was created again: under either reading only the
     # first response, with no effect, passes; a replay that deletes it again fails.
     for reading in ("first-response", "not-found"):
-        run_case(harness({A.AMB_DU_REPLAY_GONE: reading}), directed.delete_replay_recreated)
+        run_case(harness({A.AMB_DU_REPLAY_GONE: reading}), tokens.delete_replay_recreated)
     h = harness(deviations=frozenset({"du-replay-executes"}))
     with pytest.raises(Failure) as failed:
-        run_case(h, directed.delete_replay_recreated)
+        run_case(h, tokens.delete_replay_recreated)
     assert failed.value.clause == C.DU_TOKEN_REPLAY
     assert "must exist" in failed.value.message
 
@@ -101,7 +101,7 @@ def test_a_first_response_with_a_second_effect_fails() -> None:
     # listing tells, and the token clause is blamed.
     h = harness(deviations=frozenset({"cu-mismatch-ignored"}))
     with pytest.raises(Failure) as failed:
-        run_case(h, directed.create_mismatch)
+        run_case(h, tokens.create_mismatch)
     assert failed.value.clause == C.CU_TOKEN_MISMATCH
     assert "must not exist" in failed.value.message
 
@@ -135,7 +135,7 @@ def test_the_first_associate_response_to_a_disassociate_call_reads_as_shared_sco
     h = harness(wrap=SharedTokens)
     try:
         with h.setup():
-            user_id, face_id = directed._associate_token(h)
+            user_id, face_id = tokens._associate_token(h)
         (record,) = h.cross_operation_records()
         h.reuse_token_across_operations(record, face_id)
         assert dict(h.ledger.readings[A.AMB_TOKEN_SCOPE]) == {"shared": 1}

@@ -5,7 +5,9 @@ harness) works through a ``Harness``; the harness knows nothing of Hypothesis.
 Its parts, each a layer over the one before:
 
 - ``base``: the collection, the one door every call goes through, IndexFaces, tokens kept;
-- ``observe``: paged listings, settling, holding the state to the model (and blaming);
+- ``listings``: ListUsers and ListFaces page by page, judged or not, and who owns a face;
+- ``reread``: the door's guard, re-reading the state after a knock-on; set-ups;
+- ``observe``: settling, holding the state to the model (and blaming);
 - ``faces``: AssociateFaces, DisassociateFaces, DeleteFaces, the cap, invalid input;
 - ``users``: CreateUser, DeleteUser, requests on what does not exist;
 - ``tokens``: replays, reuse with other parameters, requests without a token;

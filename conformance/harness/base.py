@@ -182,8 +182,8 @@ class HarnessBase:
                           f"IndexFaces of a one-face image was refused: {outcome.error}: "
                           f"{outcome.message}")
         body = checks.check_schema(self.ledger, C.SCHEMA, outcome)
-        records = body.get("FaceRecords") or []
-        if images.photos and len(records) != 1:
+        records = checks.entries(body, "FaceRecords")
+        if images.photos and outcome.ok and len(records) != 1:
             raise RunAborted(UnfitPhoto(
                 f"photo {images.names[person]}: IndexFaces found {len(records)} faces in it; "
                 "each photo of faces_dir must show exactly one face (try: conformance photos "
@@ -197,7 +197,18 @@ class HarnessBase:
                           f"IndexFaces of an image of one face indexed {len(records)} faces")
         if not records:
             raise broken
-        face_id = str(records[0]["Face"]["FaceId"])
+        face = records[0].get("Face")
+        face_id = checks.text(face, "FaceId") if isinstance(face, dict) else ""
+        if not face_id:
+            # Every member is optional in the schema, but a face that is not named cannot
+            # be used: like no face at all, it blocks what needs one.
+            broken = self.ctx.break_need(Need.FACE, C.SCHEMA,
+                                         "IndexFaces names no FaceId for the face it indexed")
+        self.ledger.check(C.SCHEMA, bool(face_id),
+                          f"IndexFaces of an image of one face answered {records[0]!r}, "
+                          "which names no FaceId")
+        if not face_id:
+            raise broken
         if face_id in self.model.faces:
             broken = self.ctx.break_need(Need.SAME_PERSON, C.SCHEMA,
                                          "IndexFaces gives the same FaceId again")

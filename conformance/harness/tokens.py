@@ -93,7 +93,7 @@ class TokenOperations(UserOperations):
         Existence is checked here, not only the faces: CreateUser and DeleteUser answer {}
         whether they acted or replayed, so the answer cannot tell a second effect."""
         # Read before a known deviation of the operation re-reads the state into the model
-        # (``Observing.call``): the state was confirmed just before the token's call, so a
+        # (``Rereading.call``): the state was confirmed just before the token's call, so a
         # user that appeared or went is that call's doing, and the token clause's.
         self._reading_state = True
         try:

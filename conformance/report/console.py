@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import textwrap
 
+from conformance.clauses import AMBIGUITIES, Ambiguity, differs_from_aws
 from conformance.errors import (
     EXIT_CONFORMS,
     EXIT_FAILURES,
@@ -31,6 +32,41 @@ WIDTH = 100
 STALE_HINT = "passes now: remove from expected_failures"
 _KNOWN_WORDS = {"expected-failure": "failed as expected", "unexpected-pass": STALE_HINT,
                 "unjudged": "not judged"}
+
+
+# The heading every writer lists the readings AWS contradicts under (issue 19).
+DIFFERS_HEADING = "differs from AWS"
+DIFFERS_TITLE = "Differs from AWS"
+
+
+def differs_note(result: RunResult) -> str:
+    """What the "differs from AWS" list means for this run's verdict."""
+    if result.strictness == "aws":
+        return ("Readings AWS's own published examples or behaviour contradict: strictness "
+                "aws fails each under its clause, unless the target pins that reading itself.")
+    return ("Readings the sources allow, so they pass under strictness spec, but that AWS's "
+            "own published examples or behaviour contradict: --strictness aws fails them.")
+
+
+def allowed_readings(amb: Ambiguity, result: RunResult) -> tuple[str, ...]:
+    """The readings of ``amb`` the run's strictness accepts (the target's pins aside)."""
+    return amb.aws_readings if result.strictness == "aws" else amb.readings
+
+
+def aws_published(amb: Ambiguity) -> str:
+    """What AWS has published of an ambiguity, as the profile tables show it: its reading,
+    or the readings it contradicts where it leaves more than one."""
+    if amb.aws_reading:
+        return amb.aws_reading
+    return "not " + " or ".join(amb.differs_from_aws) if amb.differs_from_aws else ""
+
+
+def differs_lines(result: RunResult) -> list[tuple[str, str, str]]:
+    """("AMB-ID reading", the question, source) for each reading the run showed that AWS
+    contradicts: the lines of the "differs from AWS" list, which name the reading, what it
+    answers, and the source that contradicts it."""
+    return [(f"{amb} {reading}", AMBIGUITIES[amb].question, source)
+            for amb, reading, source in differs_from_aws(result.behaviour_profile)]
 
 
 def known_entries(c: ClauseResult) -> list[KnownResult]:
@@ -236,6 +272,12 @@ def summary_lines(result: RunResult) -> list[str]:
             lines += ["", heading]
             for k in entries:
                 lines += _wrap(known_text(k), "    ", f"  {k.entry}: ")
+
+    differs = differs_lines(result)
+    if differs:
+        lines += ["", f"{DIFFERS_HEADING}:", *_wrap(differs_note(result), "  ", "  ")]
+        for reading, question, source in differs:
+            lines += _wrap(source, "    ", f"  {reading} ({question}): ")
 
     unchecked = [c for c in result.clauses if c.status in UNJUDGED]
     if unchecked:

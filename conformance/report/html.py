@@ -9,7 +9,8 @@ repeated parts (table rows, findings) do not earn a templating dependency.
 
 Sections, in order: the verdict and run facts, the clause table (id, text,
 status, checks, note), findings (message, steps, reproducer and replay command,
-the long parts folded in ``<details>``), the behaviour profile, hard states,
+the long parts folded in ``<details>``), the readings that differ from AWS, the
+behaviour profile, hard states,
 calls, errors of the suite and the transport (apart from findings), versions.
 """
 
@@ -21,8 +22,13 @@ from conformance.clauses import AMBIGUITIES, CLAUSES
 from conformance.known import KnownDeviation
 from conformance.report.compact import compact_steps
 from conformance.report.console import (
+    DIFFERS_TITLE,
     STALE_HINT,
+    allowed_readings,
+    aws_published,
     count_parts,
+    differs_lines,
+    differs_note,
     exit_code,
     known_entries,
     known_text,
@@ -107,6 +113,9 @@ def _facts(result: RunResult) -> str:
         ("Run", result.run_id),
         ("Clauses", f"{len(result.clauses)}: " + ", ".join(count_parts(result))),
     ]
+    differs = differs_lines(result)
+    if differs:  # at a glance: the list itself follows the findings
+        facts.append(("Differs from AWS", ", ".join(name for name, _, _ in differs)))
     return '<dl class="facts">' + "".join(
         f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in facts) + "</dl>"
 
@@ -183,8 +192,9 @@ def _profile(result: RunResult) -> str:
         intro = ("Where the sources allow more than one reading, every reading is accepted; "
                  "this records which one the target showed.")
     else:
-        intro = (f"Strictness {result.strictness}: pinned readings are required; this records "
-                 "the readings the target showed.")
+        intro = (f"Strictness {result.strictness}: a reading the column AWS published rules "
+                 "out fails, and so does one the target's pins rule out; this records the "
+                 "readings the target showed.")
     ids = list(AMBIGUITIES) + sorted(set(result.behaviour_profile) - set(AMBIGUITIES))
     rows = []
     for amb_id in ids:
@@ -193,13 +203,24 @@ def _profile(result: RunResult) -> str:
         observed = ", ".join(f"<code>{_e(r)}</code> x{n}" for r, n in sorted(
             seen.items(), key=lambda kv: (-kv[1], kv[0])))
         observed = observed or '<span class="muted">not observed</span>'
-        allowed = ", ".join(f"<code>{_e(r)}</code>" for r in amb.readings) if amb else "?"
-        published = f"<code>{_e(amb.aws_reading)}</code>" if amb and amb.aws_reading else ""
+        allowed = (", ".join(f"<code>{_e(r)}</code>" for r in allowed_readings(amb, result))
+                   if amb else "?")
+        published = _e(aws_published(amb)) if amb else ""
         question = _e(amb.question) if amb else "(not in this suite's register)"
         rows.append(f"<tr><td><code>{_e(amb_id)}</code></td><td>{question}</td>"
                     f"<td>{observed}</td><td>{allowed}</td><td>{published}</td></tr>")
     return (f"<p>{_e(intro)}</p>"
             + _table(["Ambiguity", "Question", "Observed", "Allowed", "AWS published"], rows))
+
+
+def _differs(result: RunResult) -> list[str]:
+    lines = differs_lines(result)
+    if not lines:
+        return []
+    items = "".join(f"<li><code>{_e(reading)}</code> ({_e(question)}): {_e(source)}</li>"
+                    for reading, question, source in lines)
+    return [f'<h2 id="differs-from-aws">{_e(DIFFERS_TITLE)}</h2>',
+            f"<p>{_e(differs_note(result))}</p><ul>{items}</ul>"]
 
 
 def _counts_table(header: list[str], items: dict[str, int]) -> str:
@@ -233,6 +254,7 @@ def to_html(result: RunResult) -> str:
     else:
         body.append("<p>No findings.</p>")
 
+    body += _differs(result)
     body += ["<h2 id=\"profile\">Behaviour profile</h2>", _profile(result),
              "<h2 id=\"hard-states\">Hard states reached</h2>"]
     body.append(_counts_table(["State", "Reached"], result.hard_states) if result.hard_states

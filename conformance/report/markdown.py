@@ -12,8 +12,13 @@ import re
 from conformance.clauses import AMBIGUITIES, CLAUSES
 from conformance.report.compact import compact_steps
 from conformance.report.console import (
+    DIFFERS_TITLE,
     STALE_HINT,
+    allowed_readings,
+    aws_published,
     count_parts,
+    differs_lines,
+    differs_note,
     exit_code,
     known_entries,
     known_text,
@@ -74,6 +79,10 @@ def _summary(result: RunResult) -> list[str]:
                   f"{result.calls.get('throttled', 0)} throttled"],
         ["Run", f"`{result.run_id}`"],
     ]
+    differs = differs_lines(result)
+    if differs:  # at a glance: the list itself follows the findings
+        rows.append(["Differs from AWS", ", ".join(f"`{name}`" for name, _, _ in differs)
+                     + " ([why](#differs-from-aws))"])
     return _table(header, rows)
 
 
@@ -115,8 +124,9 @@ def _profile(result: RunResult) -> list[str]:
         out += ["Where the sources allow more than one reading, every reading is accepted; "
                 "this records which one the target showed.", ""]
     else:
-        out += [f"Strictness `{result.strictness}`: pinned readings are required; this records "
-                "the readings the target showed.", ""]
+        out += [f"Strictness `{result.strictness}`: a reading the column AWS published rules "
+                "out fails, and so does one the target's pins rule out; this records the "
+                "readings the target showed.", ""]
     ids = list(AMBIGUITIES) + sorted(set(result.behaviour_profile) - set(AMBIGUITIES))
     rows = []
     for amb_id in ids:
@@ -124,13 +134,24 @@ def _profile(result: RunResult) -> list[str]:
         seen = result.behaviour_profile.get(amb_id, {})
         observed = ", ".join(f"`{r}` x{n}" for r, n in sorted(seen.items(), key=lambda kv: (
             -kv[1], kv[0]))) or "not observed"
-        allowed = ", ".join(f"`{r}`" for r in amb.readings) if amb else "?"
-        published = f"`{amb.aws_reading}`" if amb and amb.aws_reading else ""
+        allowed = ", ".join(f"`{r}`" for r in allowed_readings(amb, result)) if amb else "?"
+        published = _md(aws_published(amb)) if amb else ""
         rows.append([amb_id, _md(amb.question) if amb else "(not in this suite's register)",
                      observed, allowed, published])
     out += _table(["Ambiguity", "Question", "Observed", "Allowed", "AWS published"], rows)
     out.append("")
     return out
+
+
+def _differs(result: RunResult) -> list[str]:
+    lines = differs_lines(result)
+    if not lines:
+        return []
+    out = ['<a id="differs-from-aws"></a>', "", f"## {DIFFERS_TITLE}", "",
+           _md(differs_note(result)), ""]
+    out += [f"- `{reading}` ({_md(question)}): {_md(source)}"
+            for reading, question, source in lines]
+    return [*out, ""]
 
 
 def _known_note(c: ClauseResult) -> str:
@@ -185,6 +206,7 @@ def to_markdown(result: RunResult) -> str:
     else:
         out += ["No findings.", ""]
 
+    out += _differs(result)
     out += _profile(result)
 
     out += ["## Hard states reached", ""]

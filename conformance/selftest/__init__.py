@@ -17,28 +17,30 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import hashlib
-import json
 import multiprocessing
 import os
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-from conformance import verdicts
 from conformance.errors import EXIT_CONFORMS, EXIT_FAILURES, ConfigError
 from conformance.mutants import (
-    NEEDS_OPERATION,
-    PARTLY_NEEDS_OPERATION,
     Entry,
     MultiMutant,
     Mutant,
     Variant,
 )
-from conformance.results import NOTICE_KINDS, RunResult
+from conformance.results import RunResult
+from conformance.selftest.multi import (
+    ClauseProblem,
+    DeviationResult,
+    MultiScore,
+    first_line,
+    score_multi,
+)
 from conformance.targets import DEFAULT_SETTLE_TIMEOUT, Target
 
 Expected = Literal["fail", "pass", "report all"]
@@ -49,7 +51,6 @@ Expected = Literal["fail", "pass", "report all"]
 # "wrong clause" when only other clauses fail.
 Outcome = Literal["caught", "caught, others too", "wrong clause", "survived", "passed",
                   "FAILED", "reported", "incomplete", "error"]
-DeviationOutcome = Literal["caught", "duplicate", "missed"]
 Progress = Callable[[str], None]
 
 DEFAULT_SEED = 0
@@ -57,127 +58,6 @@ DEFAULT_REPORT_DIR = Path("reports") / "selftest"
 README_START = "<!-- selftest:start -->"
 README_END = "<!-- selftest:end -->"
 # Counters in RunResult.calls that are not requests the suite chose to send.
-
-
-@dataclass(frozen=True)
-class DeviationResult:
-    """How one run reported one deviation of a multi-fault mutant."""
-
-    deviation: str
-    clause: str
-    # caught: its clause failed with one finding; duplicate: with more than one.
-    result: DeviationOutcome
-    findings: int
-    # The first finding's message; for a missed deviation, its clause's state and reason.
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class ClauseProblem:
-    """A clause a multi-fault mutant keeps right that the run did not end "passed"."""
-
-    clause: str
-    # knock-on: failed although no deviation was seeded on it (a knock-on or a wrong
-    # cause); not-judged: not checked, blocked or partly checked, though the target's
-    # operations allow it.
-    kind: Literal["knock-on", "not-judged"]
-    status: str
-    findings: int
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class MultiScore:
-    deviations: list[DeviationResult]
-    problems: list[ClauseProblem]
-    # Errors of the run (transport, budget, suite): a run that stopped judged less.
-    errors: list[str]
-
-    @property
-    def ok(self) -> bool:
-        return (all(d.result == "caught" for d in self.deviations) and not self.problems
-                and not self.errors)
-
-    def summary(self) -> str:
-        caught = sum(d.result == "caught" for d in self.deviations)
-        parts = [f"{caught}/{len(self.deviations)} deviations caught once"]
-        duplicates = sum(d.result == "duplicate" for d in self.deviations)
-        if duplicates:
-            parts.append(f"{duplicates} reported more than once")
-        knock_ons = [p.clause for p in self.problems if p.kind == "knock-on"]
-        if knock_ons:
-            parts.append(f"{len(knock_ons)} other clauses failed")
-        unjudged = [p.clause for p in self.problems if p.kind == "not-judged"]
-        if unjudged:
-            parts.append(f"{len(unjudged)} clauses not judged")
-        if self.errors:
-            parts.append(f"run error: {self.errors[0]}")
-        return ", ".join(parts)
-
-
-# A clause's states (DESIGN.md section 7) that count as failed, and as judged and held.
-_FAILED = frozenset({"failed", "expected-failure"})
-_HELD = frozenset({"passed", "unexpected-pass"})
-
-
-def score_multi(entry: MultiMutant, result: RunResult) -> MultiScore:
-    """Judge one full run against a multi-fault mutant, clause by clause.
-
-    Each deviation must fail its own clause with exactly one finding (more is a
-    duplicate). Every other clause must pass: one that fails is a knock-on or a wrong
-    cause, one that ends in another state was not judged, unless it needs an operation
-    the mutant leaves out (or, partly, has cases that need one and ends partly checked).
-    """
-    findings = Counter(f.clause for f in result.findings)
-    # Two findings of one clause in two of its cases are two deviations (DESIGN.md
-    # section 7: a finding is its clause, case and message); two in one case are one twice.
-    per_case = Counter((f.clause, f.case) for f in result.findings)
-    duplicated = {clause for (clause, _), n in per_case.items() if n > 1}
-    first: dict[str, str] = {}
-    for finding in result.findings:
-        first.setdefault(finding.clause, _first_line(finding.message))
-    states = {c.clause: c for c in result.clauses}
-    deviations = []
-    for deviation, clause in entry.seeded():
-        state = states.get(clause)
-        seen = state.status if state is not None else "absent"
-        if seen in _FAILED or findings[clause]:
-            outcome: DeviationOutcome = "duplicate" if clause in duplicated else "caught"
-            deviations.append(DeviationResult(deviation, clause, outcome, findings[clause],
-                                              first.get(clause, "")))
-        else:
-            reason = state.reason if state is not None else "the run has no such clause"
-            deviations.append(DeviationResult(deviation, clause, "missed", 0,
-                                              f"{seen}: {reason}" if reason else seen))
-    expected = set(entry.clauses())
-    unneeded = frozenset().union(*(NEEDS_OPERATION.get(op, frozenset())
-                                   for op in entry.missing_operations))
-    partly = frozenset().union(*(PARTLY_NEEDS_OPERATION.get(op, frozenset())
-                                 for op in entry.missing_operations))
-    problems = []
-    for clause, state in states.items():
-        # A str: the states the suite's verdicts are growing ("blocked", "partly-checked").
-        status: str = state.status
-        if clause in expected:
-            continue
-        if status in _FAILED or findings[clause]:
-            problems.append(ClauseProblem(clause, "knock-on", status, findings[clause],
-                                          first.get(clause, "")))
-        elif not (status in _HELD or clause in unneeded
-                  or (clause in partly and status == "partly-checked")
-                  or _excused(state.reason, entry.missing_operations, expected)):
-            problems.append(ClauseProblem(clause, "not-judged", status, 0,
-                                          _first_line(state.reason)))
-    errors = [_first_line(e.message) for e in result.errors if e.kind not in NOTICE_KINDS]
-    return MultiScore(deviations, problems, errors)
-
-
-def _excused(reason: str, missing: frozenset[str], seeded_clauses: set[str]) -> bool:
-    """A clause left unjudged because the mutant lacks an operation it needs, or because a
-    seeded deviation spoils its set-up (blocked by a clause the mutant breaks)."""
-    blockers = verdicts.blocking_clauses(reason)
-    return (any(f"{op} not implemented" in reason for op in missing)
-            or (bool(blockers) and blockers <= seeded_clauses))
 
 
 @dataclass(frozen=True)
@@ -407,7 +287,7 @@ def _run_entry_once(entry: Entry, profile: str, seed: int) -> EntryResult:
     if score is None:
         return record
     return dataclasses.replace(record, findings=[
-        f"[{f.clause}] {_first_line(f.message)}" for f in result.findings])
+        f"[{f.clause}] {first_line(f.message)}" for f in result.findings])
 
 
 def observed_readings(result: RunResult) -> tuple[dict[str, str], list[str]]:
@@ -463,9 +343,9 @@ def _classify(result: RunResult, entry: Entry, score: MultiScore | None = None) 
 
 def _detail(result: RunResult) -> str:
     if result.findings:
-        return f"[{result.findings[0].clause}] {_first_line(result.findings[0].message)}"
+        return f"[{result.findings[0].clause}] {first_line(result.findings[0].message)}"
     errors = [e for e in result.errors if e.kind != "cleanup"] or result.errors
-    return f"{errors[0].kind}: {_first_line(errors[0].message)}" if errors else ""
+    return f"{errors[0].kind}: {first_line(errors[0].message)}" if errors else ""
 
 
 def _record(entry: Entry, seed: int, outcome: Outcome, seconds: float, calls: int,
@@ -490,11 +370,7 @@ def _multi_subject(entry: MultiMutant) -> str:
     return f"{len(entry.deviations)} deviations{missing}"
 
 
-def _first_line(text: str) -> str:
-    return text.splitlines()[0] if text else ""
-
-
-def _failed_text(entry: EntryResult) -> str:
+def failed_text(entry: EntryResult) -> str:
     text = ", ".join(entry.failed_clauses) or "-"
     if entry.expected_clause_failed is False:
         text += f" (not {entry.subject})"
@@ -507,138 +383,9 @@ def _progress_text(entry: EntryResult) -> str:
         return (f"{entry.name}: {entry.result}{how} in {entry.seconds:.1f} s "
                 f"({entry.calls} calls)")
     if entry.failed_clauses:
-        how = f" under {_failed_text(entry)}"
+        how = f" under {failed_text(entry)}"
     elif entry.result in ("error", "FAILED"):
         how = f": {entry.detail}"
     else:
         how = ""
     return f"{entry.name}: {entry.result}{how} in {entry.seconds:.1f} s ({entry.calls} calls)"
-
-
-# --------------------------------------------------------------------------- reports
-
-_COLUMNS = ("name", "clause", "expected", "result", "seconds", "calls", "failed clauses")
-
-
-def _rows(result: SelftestResult) -> list[tuple[str, ...]]:
-    return [(e.name, e.subject or "-", e.expected, e.result, f"{e.seconds:.1f}", str(e.calls),
-             e.multi_summary() if e.kind == "multi" else _failed_text(e))
-            for e in result.entries]
-
-
-def multi_rows(entry: EntryResult) -> list[tuple[str, str, str]]:
-    """A multi-fault mutant's score, one row per deviation, then one per clause it keeps
-    right that failed, then the clauses not judged (grouped by state and reason):
-    (deviation or what, clause, what the run did)."""
-    rows = []
-    for d in entry.deviations:
-        if d.result == "caught":
-            text = "caught"
-        elif d.result == "duplicate":
-            text = f"caught, but {d.findings} findings (duplicates)"
-        else:
-            text = f"missed ({d.detail})" if d.detail else "missed"
-        rows.append((d.deviation, d.clause, text))
-    for p in entry.problems:
-        if p.kind == "knock-on":
-            found = f"{p.findings} finding{'s' if p.findings != 1 else ''}"
-            rows.append(("(none seeded)", p.clause, f"wrongly reported as {p.clause}, "
-                         f"{found}{': ' + p.detail if p.detail else ''}"))
-    unjudged: dict[str, list[str]] = {}
-    for p in entry.problems:
-        if p.kind == "not-judged":
-            unjudged.setdefault(f"{p.status}{': ' + p.detail if p.detail else ''}",
-                                []).append(p.clause)
-    for why, clauses in unjudged.items():
-        rows.append(("(not judged)", ", ".join(clauses), why))
-    return rows
-
-
-def table_lines(result: SelftestResult) -> list[str]:
-    """The plain-text table and score, for a terminal."""
-    rows = [_COLUMNS, *_rows(result)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
-    numeric = {_COLUMNS.index("seconds"), _COLUMNS.index("calls")}
-
-    def line(row: tuple[str, ...]) -> str:
-        cells = [cell.rjust(w) if i in numeric else cell.ljust(w)
-                 for i, (cell, w) in enumerate(zip(row, widths, strict=True))]
-        return "  ".join(cells).rstrip()
-
-    lines = [line(rows[0]), "  ".join("-" * w for w in widths)]
-    lines += [line(row) for row in rows[1:]]
-    for entry in result.multis:
-        lines += ["", f"{entry.name}: {entry.result} ({entry.subject})"]
-        details = multi_rows(entry)
-        first = max((len(r[0]) for r in details), default=0)
-        second = max((len(r[1]) for r in details if r[0] != "(not judged)"), default=0)
-        lines += [f"  {what:{first}}  {clause:{second}}  {text}".rstrip()
-                  for what, clause, text in details]
-    lines += ["", *_problem_lines(result), _summary(result)]
-    return lines
-
-
-def _problem_lines(result: SelftestResult) -> list[str]:
-    return [f"{e.result}: {e.name}: {e.detail or 'the run found nothing'}"
-            for e in result.entries if not e.ok]
-
-
-def _summary(result: SelftestResult) -> str:
-    minutes, seconds = divmod(round(result.seconds), 60)
-    return (f"{result.score_line()} (profile {result.profile}, {result.seeds_text()}, "
-            f"{result.jobs} jobs, {minutes} min {seconds:02d} s)")
-
-
-def markdown(result: SelftestResult) -> str:
-    """The Markdown table and score: the self-test report, and the README section."""
-    header = ("entry", "clause / ambiguity", "expected", "result", "seconds", "API calls",
-              "failed clauses", "what it does")
-    lines = [f"**{result.score_line()}** (profile `{result.profile}`, {result.seeds_text()}, "
-             f"{result.jobs} jobs, {round(result.seconds)} s in all)", "",
-             "| " + " | ".join(header) + " |",
-             "|" + "|".join("---:" if h in ("seconds", "API calls") else "---"
-                            for h in header) + "|"]
-    for e, row in zip(result.entries, _rows(result), strict=True):
-        name, subject, expected, outcome, seconds, calls, failed = row
-        shown = outcome if e.ok else f"**{outcome}**"
-        cells = (f"`{name}`", subject, expected, shown, seconds, calls, failed,
-                 e.description.replace("|", "\\|"))
-        lines.append("| " + " | ".join(cells) + " |")
-    if result.multis:
-        lines += ["", "Multi-fault mutants, deviation by deviation: each must be caught once "
-                  "under its own clause in one run, no other clause may fail, and every "
-                  "clause the target's operations allow must be judged.", "",
-                  "| multi-fault mutant / deviation | clause | result |", "|---|---|---|"]
-        for e in result.multis:
-            shown = e.result if e.ok else f"**{e.result}**"
-            lines.append(f"| `{e.name}` | {e.subject} | {shown}: {e.multi_summary()} |")
-            lines += [f"| ↳ {_md(what if what.startswith('(') else f'`{what}`')} | "
-                      f"{_md(clause)} | {_md(text)} |"
-                      for what, clause, text in multi_rows(e)]
-    return "\n".join(lines) + "\n"
-
-
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def write_reports(result: SelftestResult, directory: Path) -> dict[str, Path]:
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = {"json": directory / "selftest.json", "markdown": directory / "selftest.md"}
-    paths["json"].write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
-    paths["markdown"].write_text("# Self-test\n\n" + markdown(result), encoding="utf-8")
-    return paths
-
-
-def update_readme(path: Path, section: str) -> None:
-    """Replace what lies between the self-test markers in ``path`` with ``section``."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"--readme: cannot read {path}: {exc.strerror}") from None
-    start, end = text.find(README_START), text.find(README_END)
-    if start < 0 or end < start:
-        raise ConfigError(f"--readme: {path} has no {README_START} ... {README_END} section; "
-                          "add the two markers where the table belongs")
-    head = text[:start + len(README_START)]
-    path.write_text(f"{head}\n{section.rstrip()}\n{text[end:]}", encoding="utf-8")

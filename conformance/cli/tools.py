@@ -1,7 +1,7 @@
 """The CLI's commands for targets other than emulators: live AWS's cost prompt, cleanup of
 what killed runs left, the photos check, the fault proxy, and the benchmark.
 
-Kept apart from ``cli.py`` (the run, the self-test, the reports) so each stays readable.
+Kept apart from ``cli`` itself (the run, the self-test, the reports) so each stays readable.
 """
 
 from __future__ import annotations
