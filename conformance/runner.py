@@ -55,6 +55,7 @@ from conformance.results import (
     RunResult,
     SuiteErrorRecord,
 )
+from conformance.spec import SEARCHES
 from conformance.targets import Clients, Target
 
 
@@ -115,7 +116,7 @@ def run_suite(target: Target, *, profile: str = "dev", seed: int | None = None,
             duration_seconds=round(time.monotonic() - clock, 2))
     if shard is not None:
         result = dataclasses.replace(result, shard=parallel.shard_record(
-            shard, batches, target.expected_failures))
+            shard, batches, target.expected_failures, target.optional_operations))
     return result
 
 
@@ -218,7 +219,8 @@ def run_part(target: Target, job: Job, progress: Progress = lambda _: None) -> R
     errors += phases.errors if phases else []
     found = verdicts.conclude(CASES, phases.case_outcomes if phases else {},
                               phases.findings if phases else [], ledger.checks, errors,
-                              target.expected_failures, ledger.knock_ons)
+                              target.expected_failures, ledger.knock_ons,
+                              target.optional_operations)
     return RunResult(
         run_id=run_id,
         target={k: v for k, v in (("name", target.name), ("kind", target.kind),
@@ -339,7 +341,7 @@ class _Phases:
                 # A step it needs broke here: the case is blocked by the clause that broke it.
                 return needs.blocker(check.needs, self.ctx.broken, broken.broken)
             except OperationMissing as missing:
-                return f"not checked: {missing.operation} not implemented"
+                return verdicts.not_implemented(missing.operation)
             except Exception as exc:
                 knocked = sorted(c for c, n in ledger.knock_ons.items()
                                  if n > knock_ons.get(c, 0))
@@ -434,7 +436,7 @@ class _Phases:
 
 # Operations only directed checks send (the state machine never does): a target without
 # them is explored all the same, and only their clauses are "not checked".
-DIRECTED_ONLY = frozenset({"SearchUsers", "SearchUsersByImage"})
+DIRECTED_ONLY = SEARCHES
 
 
 def unexplorable(missing: Mapping[str, str]) -> dict[str, str]:
