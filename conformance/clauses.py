@@ -162,6 +162,7 @@ def _only(readings: tuple[str, ...], published: str, source: str) -> dict[str, s
 X_AF_EXAMPLE = ("AWS's AssociateFaces example (JavaScript SDK v3 AssociateFacesCommand, "
                 "developer guide associate-faces.html)")
 X_DF_EXAMPLE = "AWS's DisassociateFaces example (JavaScript SDK v3 DisassociateFacesCommand)"
+X_SU_EXAMPLE = "AWS's SearchUsers example (JavaScript SDK v3 SearchUsersCommand)"
 X_LIST_FACES = ("the developer guide's \"Listing faces and associated users in a collection\" "
                 "(list-faces-in-collection-procedure.html: ListFaces lists faces \"and their "
                 "associated users\"; JavaScript SDK v3 ListFacesCommand's Face has UserId)")
@@ -401,12 +402,16 @@ AMBIGUITIES: dict[str, Ambiguity] = {
         # M.SU.1 "returns an array of UserID that match the FaceId or UserId": the user
         # searched by holds every face it is matched by.
         Ambiguity(A.AMB_SU_SELF, "is the user a SearchUsers by UserId searches by among its "
-                  "matches", ("excluded", "included"), C.SU_USER),
+                  "matches", ("excluded", "included"), C.SU_USER,
+                  differs_from_aws={"included": X_SU_EXAMPLE + " with MaxUsers 2 matches "
+                                    "'demoUser1' alone, not 'DemoUser' searched by"}),
         # M.SU.7, M.SU.8: SearchedFace and SearchedUser are optional members; no sentence
         # says when they are given.
         Ambiguity(A.AMB_SU_ECHO, "does a SearchUsers response echo what it searched by "
                   "(SearchedFace.FaceId or SearchedUser.UserId)", ("echoed", "absent"),
-                  C.SU_SHAPE),
+                  C.SU_SHAPE,
+                  differs_from_aws={"absent": X_SU_EXAMPLE + " answers SearchedUser "
+                                    "{UserId: 'DemoUser'}"}),
         # M.LF.4: Face.UserId is an optional member and no sentence says ListFaces fills it;
         # M.LF.2: the UserId filter shows a user's faces either way.
         # X: the developer guide's ListFaces page lists faces "and their associated users".
