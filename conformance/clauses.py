@@ -255,8 +255,8 @@ CLAUSES: dict[str, Clause] = _clauses(
     # room for every user of the person; a user holding only faces of other persons may be
     # a match only below every user of the person (its Similarity is the target's to say).
     (C.SU_FACE, "SearchUsers by the FaceId of a face of person k finds every user holding a "
-     "face of k, the face's own user too, each once, above every user holding only faces "
-     "of other persons; a user holding no face is never a match", "M"),
+     "face of k, the face's own user too (once: SU-SHAPE), above every user holding only "
+     "faces of other persons; a user holding no face is never a match", "M"),
     (C.SU_USER, "SearchUsers by the UserId of a user holding faces of k finds every other "
      "user holding a face of k (the user itself may be left out: AMB-SU-SELF), above every "
      "user holding only faces of other persons; a user holding no face is never a match",

@@ -33,6 +33,59 @@ def _users_of(h: Harness, *persons: int) -> list[str]:
     return chosen
 
 
+# SU-RELEASE first: on a shared collection (live) earlier checks have released faces, so a
+# search that still counts them deviates there first, and the other cases' failures through
+# those faces are its knock-ons.
+
+
+def _released(h: Harness, *, deleted: bool) -> tuple[str, int] | None:
+    """On a shared collection (live): a user an earlier check released a face of person p
+    from, by DisassociateFaces (it exists and holds no face of p) or by DeleteUser (it is
+    gone), and p; a search of p must not find it. None elsewhere, or if there is none."""
+    if not h.reuse_faces:
+        return None
+    for face in h.model.faces.values():
+        user_id = face.released_by
+        if face.owner is not None or user_id is None:
+            continue
+        if deleted and user_id not in h.model.users:
+            return user_id, face.person
+        if (not deleted and user_id in h.model.users
+                and face.person not in h.model.persons_of(user_id)):
+            return user_id, face.person
+    return None
+
+
+@directed(C.SU_RELEASE, "after DisassociateFaces", WITH_FACE)
+def search_after_disassociate(h: Harness) -> None:
+    earlier = _released(h, deleted=False)
+    if earlier is not None:  # live, for the call budget: a face DF-RELEASE released, say
+        h.await_unmatched(h.by_image(earlier[1]), earlier[0], "after DisassociateFaces")
+        return
+    with h.setup():
+        owner, face_id = user_with_face(h, "released", person=0)
+        search = h.by_user(owner)
+        by_image = h.by_image(0)
+        twin = _users_of(h, 0)[0]
+    h.send_disassociate(FacesRequest(owner, [face_id]))
+    h.await_unmatched(by_image, owner, f"by the face {face_id} it disassociated")
+    # Searched by, the user holds no face: no user of the person it held is found by it.
+    h.await_unmatched(search, twin, f"through {owner!r}'s disassociated face {face_id}")
+
+
+@directed(C.SU_RELEASE, "after DeleteUser", WITH_FACE)
+def search_after_delete_user(h: Harness) -> None:
+    earlier = _released(h, deleted=True)
+    if earlier is not None:  # live, for the call budget: a user DU-RELEASE deleted, say
+        h.await_unmatched(h.by_image(earlier[1]), earlier[0], "after DeleteUser")
+        return
+    with h.setup():
+        owner, _ = user_with_face(h, "released", person=0)
+        by_image = h.by_image(0)
+    h.remove_user(owner)
+    h.await_unmatched(by_image, owner, "after DeleteUser")
+
+
 @directed(C.SU_FACE, "a face a user holds, and an unowned face of its person", WITH_FACE)
 def search_by_face(h: Harness) -> None:
     """By a face of the owner: the owner once, and the other user of the person. By an
@@ -120,54 +173,6 @@ def search_deleted_face(h: Harness) -> None:
             h.remove_faces([face_id])
     h.search_refused(C.SU_NOT_FOUND, "SearchUsers", {"FaceId": face_id},
                      f"SearchUsers by deleted FaceId {face_id}")
-
-
-def _released(h: Harness, *, deleted: bool) -> tuple[str, int] | None:
-    """On a shared collection (live): a user an earlier check released a face of person p
-    from, by DisassociateFaces (it exists and holds no face of p) or by DeleteUser (it is
-    gone), and p; a search of p must not find it. None elsewhere, or if there is none."""
-    if not h.reuse_faces:
-        return None
-    for face in h.model.faces.values():
-        user_id = face.released_by
-        if face.owner is not None or user_id is None:
-            continue
-        if deleted and user_id not in h.model.users:
-            return user_id, face.person
-        if (not deleted and user_id in h.model.users
-                and face.person not in h.model.persons_of(user_id)):
-            return user_id, face.person
-    return None
-
-
-@directed(C.SU_RELEASE, "after DisassociateFaces", WITH_FACE)
-def search_after_disassociate(h: Harness) -> None:
-    earlier = _released(h, deleted=False)
-    if earlier is not None:  # live, for the call budget: a face DF-RELEASE released, say
-        h.await_unmatched(h.by_image(earlier[1]), earlier[0], "after DisassociateFaces")
-        return
-    with h.setup():
-        owner, face_id = user_with_face(h, "released", person=0)
-        search = h.by_user(owner)
-        by_image = h.by_image(0)
-        twin = _users_of(h, 0)[0]
-    h.send_disassociate(FacesRequest(owner, [face_id]))
-    h.await_unmatched(by_image, owner, f"by the face {face_id} it disassociated")
-    # Searched by, the user holds no face: no user of the person it held is found by it.
-    h.await_unmatched(search, twin, f"through {owner!r}'s disassociated face {face_id}")
-
-
-@directed(C.SU_RELEASE, "after DeleteUser", WITH_FACE)
-def search_after_delete_user(h: Harness) -> None:
-    earlier = _released(h, deleted=True)
-    if earlier is not None:  # live, for the call budget: a user DU-RELEASE deleted, say
-        h.await_unmatched(h.by_image(earlier[1]), earlier[0], "after DeleteUser")
-        return
-    with h.setup():
-        owner, _ = user_with_face(h, "released", person=0)
-        by_image = h.by_image(0)
-    h.remove_user(owner)
-    h.await_unmatched(by_image, owner, "after DeleteUser")
 
 
 @directed(C.SU_SHAPE, "MaxUsers 1, by a user and by a face, several matches", WITH_FACE)

@@ -175,13 +175,15 @@ class SearchOperations(TokenOperations):
                            now - self.deleted_at.get(u, -math.inf) >= self.ctx.settle_timeout)
         self.ledger.check(clause, not strangers,
                           f"{search.operation} {self._what(search)} matched {strangers}, "
-                          "which hold no face of the collection")
+                          "which hold no face of the collection",
+                          self._released_explains(search, strangers))
         room = search.max_users is None or len(expected) <= search.max_users
         if room and search.threshold <= SEARCH_THRESHOLD_DEFAULT:
             missed = sorted(expected - found)
             self.ledger.check(clause, not missed,
                               f"{search.operation} {self._what(search)} did not find "
-                              f"{missed}, which hold a face of the person searched for")
+                              f"{missed}, which hold a face of the person searched for",
+                              self._released_explains(search, missed))
         own = [m.similarity for m in matches if m.user_id in of_person
                and m.similarity is not None]
         above = sorted(m.user_id for m in matches if m.user_id in holders - of_person
@@ -189,7 +191,20 @@ class SearchOperations(TokenOperations):
         self.ledger.check(clause, not above,
                           f"{search.operation} {self._what(search)} matched {above}, which "
                           "hold only faces of other persons, at least as high as a user "
-                          "holding a face of the person searched for")
+                          "holding a face of the person searched for",
+                          self._released_explains(search, above))
+
+    def _released_explains(self, search: Search, users: list[str]) -> frozenset[str]:
+        """SU-RELEASE, once it has deviated, where ``users`` or the user searched by have
+        released a face: a search that still counts such a face for its old user shows
+        that one deviation in every search that meets the face (on a shared collection,
+        the live profile's, every later search of that person)."""
+        if C.SU_RELEASE not in self.ledger.known:
+            return frozenset()
+        involved = {*users, *([search.by_user] if search.by_user else [])}
+        released = {f.released_by for f in self.model.faces.values()
+                    if f.released_by is not None and f.owner != f.released_by}
+        return frozenset({C.SU_RELEASE}) if involved & released else frozenset()
 
     def _what(self, search: Search) -> str:
         if search.operation == "SearchUsersByImage":
