@@ -56,7 +56,7 @@ def test_every_operation_is_served() -> None:
         "CreateCollection", "DeleteCollection", "DescribeCollection", "ListCollections",
         "IndexFaces", "ListFaces", "DeleteFaces", "CreateUser", "DeleteUser", "ListUsers",
         "AssociateFaces", "DisassociateFaces", "SearchUsers", "SearchUsersByImage",
-            "ListTagsForResource"}
+        "ListTagsForResource"}
     with pytest.raises(UnknownOperationException):
         Backend().handle("DetectFaces", {})
 
