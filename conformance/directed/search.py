@@ -60,7 +60,8 @@ def _released(h: Harness, *, deleted: bool) -> tuple[str, int] | None:
 def search_after_disassociate(h: Harness) -> None:
     earlier = _released(h, deleted=False)
     if earlier is not None:  # live, for the call budget: a face DF-RELEASE released, say
-        h.await_unmatched(h.by_image(earlier[1]), earlier[0], "after DisassociateFaces")
+        h.await_unmatched(h.by_image(earlier[1]), earlier[0], "after DisassociateFaces",
+                          C.DF_RELEASE)
         return
     with h.setup():
         owner, face_id = user_with_face(h, "released", person=0)
@@ -68,22 +69,23 @@ def search_after_disassociate(h: Harness) -> None:
         by_image = h.by_image(0)
         twin = _users_of(h, 0)[0]
     h.send_disassociate(FacesRequest(owner, [face_id]))
-    h.await_unmatched(by_image, owner, f"by the face {face_id} it disassociated")
+    h.await_unmatched(by_image, owner, f"by the face {face_id} it disassociated", C.DF_RELEASE)
     # Searched by, the user holds no face: no user of the person it held is found by it.
-    h.await_unmatched(search, twin, f"through {owner!r}'s disassociated face {face_id}")
+    h.await_unmatched(search, twin, f"through {owner!r}'s disassociated face {face_id}",
+                      C.DF_RELEASE)
 
 
 @directed(C.SU_RELEASE, "after DeleteUser", WITH_FACE)
 def search_after_delete_user(h: Harness) -> None:
     earlier = _released(h, deleted=True)
     if earlier is not None:  # live, for the call budget: a user DU-RELEASE deleted, say
-        h.await_unmatched(h.by_image(earlier[1]), earlier[0], "after DeleteUser")
+        h.await_unmatched(h.by_image(earlier[1]), earlier[0], "after DeleteUser", C.DU_RELEASE)
         return
     with h.setup():
         owner, _ = user_with_face(h, "released", person=0)
         by_image = h.by_image(0)
     h.remove_user(owner)
-    h.await_unmatched(by_image, owner, "after DeleteUser")
+    h.await_unmatched(by_image, owner, "after DeleteUser", C.DU_RELEASE)
 
 
 @directed(C.SU_FACE, "a face a user holds, and an unowned face of its person", WITH_FACE)

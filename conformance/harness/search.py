@@ -221,9 +221,13 @@ class SearchOperations(TokenOperations):
         outcome = self.call(operation, params)
         checks.check_refused(self.ledger, clause, outcome, (NOT_FOUND,), what)
 
-    def await_unmatched(self, search: Search, user_id: str, why: str) -> None:
+    def await_unmatched(self, search: Search, user_id: str, why: str,
+                        change: C | None = None) -> None:
         """SU-RELEASE: within the settle timeout, ``search`` no longer finds ``user_id``
-        (``search`` was made before the change: it names the persons of then)."""
+        (``search`` was made before the change: it names the persons of then). ``change``:
+        the clause of the change (DF-RELEASE, DU-RELEASE); once it has deviated, a search
+        that still finds the user shows that deviation, a knock-on."""
+        explained = frozenset({change}) & self.ledger.known if change else frozenset()
         seen: list[list[Match]] = []
 
         def unmatched() -> bool:
@@ -234,7 +238,8 @@ class SearchOperations(TokenOperations):
             seen.append(self._judge_shape(search, outcome))
             return user_id not in {m.user_id for m in seen[-1]}
 
-        timeout = 0.0 if C.SU_RELEASE in self.ledger.known else self.ctx.settle_timeout
+        timeout = (0.0 if C.SU_RELEASE in self.ledger.known or explained
+                   else self.ctx.settle_timeout)
         self.ledger.check(C.SU_RELEASE, poll(unmatched, timeout, **self.ctx.poll_delays()),
                           f"{search.operation} {self._what(search)} still finds {user_id!r} "
-                          f"{why} (after the settle timeout of {timeout} s)")
+                          f"{why} (after the settle timeout of {timeout} s)", explained)
