@@ -65,6 +65,13 @@ class C(_Id):
     LIST_FACES = "LIST-FACES"
     LIST_USERS = "LIST-USERS"
     CONC = "CONC"
+    SU_FACE = "SU-FACE"
+    SU_USER = "SU-USER"
+    SUBI_IMAGE = "SUBI-IMAGE"
+    SU_THRESHOLD = "SU-THRESHOLD"
+    SU_NOT_FOUND = "SU-NOT-FOUND"
+    SU_RELEASE = "SU-RELEASE"
+    SU_SHAPE = "SU-SHAPE"
 
 
 class A(_Id):
@@ -101,6 +108,8 @@ class A(_Id):
     AMB_REPLAY_GONE = "AMB-REPLAY-GONE"
     AMB_DF_REPLAY_GONE = "AMB-DF-REPLAY-GONE"
     AMB_DU_REPLAY_GONE = "AMB-DU-REPLAY-GONE"
+    AMB_SU_SELF = "AMB-SU-SELF"
+    AMB_SU_ECHO = "AMB-SU-ECHO"
 
 
 @dataclass(frozen=True)
@@ -153,6 +162,7 @@ def _only(readings: tuple[str, ...], published: str, source: str) -> dict[str, s
 X_AF_EXAMPLE = ("AWS's AssociateFaces example (JavaScript SDK v3 AssociateFacesCommand, "
                 "developer guide associate-faces.html)")
 X_DF_EXAMPLE = "AWS's DisassociateFaces example (JavaScript SDK v3 DisassociateFacesCommand)"
+X_SU_EXAMPLE = "AWS's SearchUsers example (JavaScript SDK v3 SearchUsersCommand)"
 X_LIST_FACES = ("the developer guide's \"Listing faces and associated users in a collection\" "
                 "(list-faces-in-collection-procedure.html: ListFaces lists faces \"and their "
                 "associated users\"; JavaScript SDK v3 ListFacesCommand's Face has UserId)")
@@ -240,6 +250,31 @@ CLAUSES: dict[str, Clause] = _clauses(
     (C.LIST_USERS, "ListUsers agrees with the model, across pages", "M"),
     (C.CONC, "concurrent requests never give one face two owners, nor a user more than 100 "
      "faces", "S0"),
+    # The searches (issue 20), judged through the identity rule: the same image bytes are
+    # the same person. "Finds" is at a threshold of at most 80 and a MaxUsers that leaves
+    # room for every user of the person; a user holding only faces of other persons may be
+    # a match only below every user of the person (its Similarity is the target's to say).
+    (C.SU_FACE, "SearchUsers by the FaceId of a face of person k finds every user holding a "
+     "face of k, the face's own user too (once: SU-SHAPE), above every user holding only "
+     "faces of other persons; a user holding no face is never a match", "M"),
+    (C.SU_USER, "SearchUsers by the UserId of a user holding faces of k finds every other "
+     "user holding a face of k (the user itself may be left out: AMB-SU-SELF), above every "
+     "user holding only faces of other persons; a user holding no face is never a match",
+     "M"),
+    (C.SUBI_IMAGE, "SearchUsersByImage of an image of person k finds every user holding a "
+     "face of k, above every user holding only faces of other persons; a user holding no "
+     "face is never a match", "M"),
+    (C.SU_THRESHOLD, "every match of a search has a Similarity of at least "
+     "UserMatchThreshold; an omitted threshold means 80", "M,X"),
+    (C.SU_NOT_FOUND, "a search in an unknown collection, by an unknown UserId or by a FaceId "
+     "absent from the collection (never indexed, or deleted): ResourceNotFoundException",
+     "M"),
+    (C.SU_RELEASE, "a search no longer finds a user by a face it disassociated, nor a user "
+     "once it is deleted (within the settle timeout)", "M"),
+    (C.SU_SHAPE, "every search response matches its schema; at most MaxUsers matches, no "
+     "user twice, ordered by Similarity, highest first; SearchedFace or SearchedUser, where "
+     "given, names what was searched (AMB-SU-ECHO); each match's UserStatus is ACTIVE or "
+     "UPDATING (a match holds a face)", "M"),
 )
 
 
@@ -364,6 +399,19 @@ AMBIGUITIES: dict[str, Ambiguity] = {
         # told apart (a refusal reporting a Confidence at or just above the threshold).
         Ambiguity(A.AMB_CONF_ROUNDING, "is a refused face's Confidence the exact value compared "
                   "with the threshold", ("exact", "rounded"), C.AF_THRESHOLD),
+        # M.SU.1 "returns an array of UserID that match the FaceId or UserId": the user
+        # searched by holds every face it is matched by.
+        Ambiguity(A.AMB_SU_SELF, "is the user a SearchUsers by UserId searches by among its "
+                  "matches", ("excluded", "included"), C.SU_USER,
+                  differs_from_aws={"included": X_SU_EXAMPLE + " with MaxUsers 2 matches "
+                                    "'demoUser1' alone, not 'DemoUser' searched by"}),
+        # M.SU.7, M.SU.8: SearchedFace and SearchedUser are optional members; no sentence
+        # says when they are given.
+        Ambiguity(A.AMB_SU_ECHO, "does a SearchUsers response echo what it searched by "
+                  "(SearchedFace.FaceId or SearchedUser.UserId)", ("echoed", "absent"),
+                  C.SU_SHAPE,
+                  differs_from_aws={"absent": X_SU_EXAMPLE + " answers SearchedUser "
+                                    "{UserId: 'DemoUser'}"}),
         # M.LF.4: Face.UserId is an optional member and no sentence says ListFaces fills it;
         # M.LF.2: the UserId filter shows a user's faces either way.
         # X: the developer guide's ListFaces page lists faces "and their associated users".

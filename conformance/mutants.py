@@ -115,6 +115,14 @@ MUTANTS: tuple[Mutant, ...] = (
     _mutant("index-nothing", C.SCHEMA),
     _mutant("list-users-ignores-max-results", C.LIST_USERS),
     _mutant("delete-faces-bad-reason", C.DEL_FACES),
+    # The searches (issue 20).
+    _mutant("su-face-finds-nobody", C.SU_FACE),
+    _mutant("su-user-finds-nobody", C.SU_USER),
+    _mutant("subi-ignores-person", C.SUBI_IMAGE),
+    _mutant("su-threshold-ignored", C.SU_THRESHOLD),
+    _mutant("su-max-users-ignored", C.SU_SHAPE),
+    _mutant("su-absent-face-empty", C.SU_NOT_FOUND),
+    _mutant("search-sees-released-faces", C.SU_RELEASE),
 )
 
 # Deviations that break several clauses at once (a stub's), in multi-fault mutants only:
@@ -340,6 +348,22 @@ MULTI_MUTANTS: tuple[MultiMutant, ...] = (
                "list-users-repeats-page-edge": C.LIST_USERS,
            },
            missing=frozenset({"DisassociateFaces"})),
+    # Issue 20: searches that misread the associations, on a target whose associations
+    # have bugs of their own; each reported once, under its own clause.
+    _multi("multi-searches-and-associations",
+           "searches that misread the associations, and AssociateFaces half done",
+           {
+               "su-user-finds-nobody": C.SU_USER,
+               "su-absent-face-empty": C.SU_NOT_FOUND,
+               "su-max-users-ignored": C.SU_SHAPE,
+               "report-already-associated": C.AF_IGNORE_SAME,
+               "drop-unknown-face": C.AF_NOT_FOUND,
+               "default-threshold-50": C.AF_THRESHOLD_DEFAULT,
+               "df-unknown-user-ok": C.DF_USER_EXISTS,
+               "du-unknown-ok": C.DU_NOT_FOUND,
+               "cu-mismatch-ignored": C.CU_TOKEN_MISMATCH,
+               "list-users-repeats-page-edge": C.LIST_USERS,
+           }),
     # Issue 18's stub: every set-up step but CreateUser deviates, so each case that needs
     # no indexed face must still be judged, and those that need one are blocked by SCHEMA.
     _multi("stub-indexes-nothing",

@@ -21,7 +21,7 @@ import dataclasses
 import multiprocessing
 import os
 import signal
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -71,10 +71,12 @@ def batches(examples: int, seed: int, shard: Shard | None = None) -> tuple[Batch
 
 
 def shard_record(shard: Shard, mine: Sequence[Batch],
-                 expected_failures: Sequence[KnownDeviation]) -> dict[str, Any]:
+                 expected_failures: Sequence[KnownDeviation],
+                 optional_operations: Iterable[str] = ()) -> dict[str, Any]:
     """What a shard's record says of it, and what merging it needs."""
     return {"index": shard.index, "count": shard.count, "batches": [b.index for b in mine],
-            "expected_failures": [dataclasses.asdict(k) for k in expected_failures]}
+            "expected_failures": [dataclasses.asdict(k) for k in expected_failures],
+            "optional_operations": sorted(optional_operations)}
 
 
 # --------------------------------------------------------------------------- workers
@@ -93,7 +95,8 @@ def explore_in_workers(target: Target, job: Job, directed: RunResult, todo: Sequ
         dataclasses.replace(job, directed=False,
                             known=frozenset(f.clause for f in directed.findings)),
         todo, workers, progress)
-    return verdicts.merge([directed, *parts], CASES, target.expected_failures, errors)
+    return verdicts.merge([directed, *parts], CASES, target.expected_failures, errors,
+                          target.optional_operations)
 
 
 def run_batches(target: Target, job: Job, todo: Sequence[Batch], workers: int,
@@ -196,7 +199,8 @@ def merge_shards(records: Sequence[tuple[str, RunResult]]) -> RunResult:
     _check_shards(records)
     parts = sorted((r for _, r in records), key=lambda r: r.shard["index"])
     known = [KnownDeviation(**k) for k in parts[0].shard["expected_failures"]]
-    merged = verdicts.merge(parts, CASES, known)
+    merged = verdicts.merge(parts, CASES, known,
+                            optional=frozenset(parts[0].shard.get("optional_operations", ())))
     return dataclasses.replace(merged, run_id=f"{parts[0].run_id}-merged")
 
 

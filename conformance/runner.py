@@ -55,6 +55,7 @@ from conformance.results import (
     RunResult,
     SuiteErrorRecord,
 )
+from conformance.spec import SEARCHES
 from conformance.targets import Clients, Target
 
 
@@ -106,16 +107,16 @@ def run_suite(target: Target, *, profile: str = "dev", seed: int | None = None,
               directed=True, batches=() if workers > 1 else batches,
               shrink=shrink)
     result = run_part(target, job, progress)
-    if workers > 1 and batches and result.missing_operations:
-        result = dataclasses.replace(result, errors=[*result.errors,
-                                                     skipped(result.missing_operations)])
+    if workers > 1 and batches and unexplorable(result.missing_operations):
+        result = dataclasses.replace(
+            result, errors=[*result.errors, skipped(unexplorable(result.missing_operations))])
     elif workers > 1 and batches and _explores_on(result):
         result = dataclasses.replace(
             parallel.explore_in_workers(target, job, result, batches, workers, progress),
             duration_seconds=round(time.monotonic() - clock, 2))
     if shard is not None:
         result = dataclasses.replace(result, shard=parallel.shard_record(
-            shard, batches, target.expected_failures))
+            shard, batches, target.expected_failures, target.optional_operations))
     return result
 
 
@@ -179,7 +180,13 @@ def run_part(target: Target, job: Job, progress: Progress = lambda _: None) -> R
             ctx = RunContext(driver, ledger, connection.images, target.settle_timeout,
                              driver.resource_prefix, seed=job.seed, replay=job.replay,
                              frugal=job.profile.frugal)
-            _preflight(driver)
+            shared = rooms.Shared(ctx) if job.directed and job.profile.frugal else None
+            if shared is not None:
+                # Live: creating the collection the checks share is the preflight, two
+                # billed calls fewer.
+                shared.open()
+            else:
+                _preflight(driver)
             answered = True
             if job.directed:
                 then = (f"then {job.profile.examples} test cases" if job.profile.examples
@@ -189,7 +196,7 @@ def run_part(target: Target, job: Job, progress: Progress = lambda _: None) -> R
             phases = _Phases(ctx, target, connection.endpoint_url, progress,
                              job.shrink)
             if job.directed:
-                phases.directed(rooms.Shared(ctx) if job.profile.frugal else rooms.Fresh(ctx))
+                phases.directed(shared or rooms.Fresh(ctx))
             if job.batches:
                 phases.explore(job.profile, job.batches)
         except RunAborted as aborted:
@@ -212,7 +219,8 @@ def run_part(target: Target, job: Job, progress: Progress = lambda _: None) -> R
     errors += phases.errors if phases else []
     found = verdicts.conclude(CASES, phases.case_outcomes if phases else {},
                               phases.findings if phases else [], ledger.checks, errors,
-                              target.expected_failures, ledger.knock_ons)
+                              target.expected_failures, ledger.knock_ons,
+                              target.optional_operations)
     return RunResult(
         run_id=run_id,
         target={k: v for k, v in (("name", target.name), ("kind", target.kind),
@@ -333,7 +341,7 @@ class _Phases:
                 # A step it needs broke here: the case is blocked by the clause that broke it.
                 return needs.blocker(check.needs, self.ctx.broken, broken.broken)
             except OperationMissing as missing:
-                return f"not checked: {missing.operation} not implemented"
+                return verdicts.not_implemented(missing.operation)
             except Exception as exc:
                 knocked = sorted(c for c, n in ledger.knock_ons.items()
                                  if n > knock_ons.get(c, 0))
@@ -354,8 +362,8 @@ class _Phases:
     # --- exploration ------------------------------------------------------------------------
 
     def explore(self, profile: Profile, batches: tuple[parallel.Batch, ...]) -> None:
-        if self.ctx.driver.missing:
-            self.errors.append(skipped(self.ctx.driver.missing))
+        if unexplorable(self.ctx.driver.missing):
+            self.errors.append(skipped(unexplorable(self.ctx.driver.missing)))
             return
         # Every batch starts from what was known before the first: what a batch finds
         # cannot depend on which batches ran before it in this process.
@@ -424,6 +432,16 @@ class _Phases:
                 "which Hypothesis cannot replay"))
         for found in failures:
             self.record(found, "explored", batch.index)
+
+
+# Operations only directed checks send (the state machine never does): a target without
+# them is explored all the same, and only their clauses are "not checked".
+DIRECTED_ONLY = SEARCHES
+
+
+def unexplorable(missing: Mapping[str, str]) -> dict[str, str]:
+    """The missing operations that keep exploration from running."""
+    return {op: why for op, why in missing.items() if op not in DIRECTED_ONLY}
 
 
 def skipped(missing: Mapping[str, str]) -> SuiteErrorRecord:

@@ -33,7 +33,7 @@ DIALECT = "https://json-schema.org/draft/2020-12/schema"
 OPERATIONS: tuple[str, ...] = (
     "CreateCollection", "DeleteCollection", "DescribeCollection", "ListCollections",
     "IndexFaces", "ListFaces", "DeleteFaces", "CreateUser", "DeleteUser", "ListUsers",
-    "AssociateFaces", "DisassociateFaces", "SearchUsers",
+    "AssociateFaces", "DisassociateFaces", "SearchUsers", "SearchUsersByImage",
 )
 INDEX = "index.json"
 REGENERATE = "run: python -m conformance.schemas"

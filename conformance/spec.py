@@ -13,6 +13,10 @@ from conformance.clauses import C
 USER_FACE_CAP = 100  # AF-CAP-USER: faces one user may hold
 REQUEST_FACE_IDS_MAX = 100  # AF-CAP-REQUEST: FaceIds in one AssociateFaces request
 DEFAULT_USER_MATCH_THRESHOLD = 75.0  # AF-THRESHOLD-DEFAULT
+SEARCH_THRESHOLD_DEFAULT = 80.0  # SU-THRESHOLD: M.SU.5, M.SUBI.3 "Default value of 80"
+# The searches (issue 20): only directed checks send them, and a target may declare them
+# optional (``Target.optional_operations``, ``run --searches-optional``).
+SEARCHES = frozenset({"SearchUsers", "SearchUsersByImage"})
 THRESHOLD_MIN, THRESHOLD_MAX = 0.0, 100.0  # AF-THRESHOLD-RANGE
 
 # AF-INPUT and AMB-INVALID-CODE: the two codes a server may reject a constraint violation with.

@@ -26,6 +26,7 @@ from conformance.clauses import AMBIGUITIES
 from conformance.errors import ConfigError
 from conformance.images import photo_files
 from conformance.known import KnownDeviation
+from conformance.spec import SEARCHES
 
 if TYPE_CHECKING:
     from conformance.emulator.behaviour import Behaviour
@@ -55,7 +56,7 @@ RekognitionClient = Any
 
 _COMMON_KEYS = frozenset({
     "kind", "settle_timeout", "faces_dir", "call_budget", "max_rps", "strictness",
-    "expected_failures", "expected_failures_file", "readings",
+    "expected_failures", "expected_failures_file", "readings", "optional_operations",
 })
 _KEYS_BY_KIND: Mapping[str, frozenset[str]] = MappingProxyType({
     "embedded": _COMMON_KEYS | {"region", "emulator", "transport"},
@@ -99,6 +100,9 @@ class Target:
     # Only for embedded targets; None means the emulator's default ``Behaviour()``.
     behaviour: Behaviour | None = field(default=None, hash=False)
     transport: Transport = "in-process"  # embedded only
+    # Operations the target may lack (only the searches, ``spec.SEARCHES``): their clauses
+    # are then "not checked: OP not implemented" and the target may still conform.
+    optional_operations: frozenset[str] = frozenset()
 
     @property
     def pinned_readings(self) -> Mapping[str, str]:
@@ -284,6 +288,14 @@ def _parse_target(name: str, table: Mapping[str, Any], base: Path, source: str) 
     def readings(key: str, value: Any) -> Mapping[str, str]:
         return MappingProxyType(_readings(source, key, value))
 
+    def optional(key: str, value: Any) -> frozenset[str]:
+        names = _string_list(source, key, value, "operation names")
+        for name in names:
+            if name not in SEARCHES:
+                raise ConfigError(f"{source}: {key}: only the searches may be optional "
+                                  f"({', '.join(sorted(SEARCHES))}), not {name!r}")
+        return frozenset(names)
+
     def emulator(key: str, value: Any) -> Behaviour:
         return _parse_behaviour(source, key, value)
 
@@ -312,6 +324,7 @@ def _parse_target(name: str, table: Mapping[str, Any], base: Path, source: str) 
         readings=opt("readings", readings, MappingProxyType({})),
         behaviour=opt("emulator", emulator),
         transport=opt("transport", transport, "in-process"),
+        optional_operations=opt("optional_operations", optional, frozenset()),
     )
 
 

@@ -175,7 +175,8 @@ def _state(failed: bool, cases: dict[str, str]) -> tuple[ClauseStatus, str]:
     return "not-checked", reasons.pop() if len(reasons) == 1 else listing
 
 
-def verdict(clauses: list[ClauseResult], errors: list[SuiteErrorRecord]) -> Verdict:
+def verdict(clauses: list[ClauseResult], errors: list[SuiteErrorRecord],
+            optional: frozenset[str] = frozenset()) -> Verdict:
     """A target conforms only when every clause not listed as a known deviation passed.
 
     A known deviation excuses what it names going unjudged: a whole-clause entry the
@@ -189,9 +190,24 @@ def verdict(clauses: list[ClauseResult], errors: list[SuiteErrorRecord]) -> Verd
     # until that is fixed; they have said so, and the clause still shows "blocked by X".
     showing = {c.clause for c in clauses
                if any(k.outcome == "expected-failure" for k in c.known)}
-    if any(c.status in UNJUDGED and not _unjudged_is_known(c, showing) for c in clauses):
+    if any(c.status in UNJUDGED and not _unjudged_is_known(c, showing)
+           and not _unjudged_is_optional(c, optional) for c in clauses):
         return "incomplete"
     return "conforms"
+
+
+def _unjudged_is_optional(c: ClauseResult, optional: frozenset[str]) -> bool:
+    """Every case of ``c`` that was not judged is "not checked: OP not implemented" for an
+    operation the target declares optional (``Target.optional_operations``): a target
+    without the searches conforms on the rest. A search it has is judged as any other."""
+    open_cases = [o for o in c.cases.values() if o not in (PASSED, FAILED)]
+    return bool(open_cases) and all(
+        any(o == not_implemented(op) for op in optional) for o in open_cases)
+
+
+def not_implemented(operation: str) -> str:
+    """The outcome of a case whose operation the target does not implement."""
+    return f"not checked: {operation} not implemented"
 
 
 def _unjudged_is_known(c: ClauseResult, showing: set[str]) -> bool:
@@ -230,22 +246,25 @@ def conclude(cases_by_clause: Mapping[str, list[str]],
              case_outcomes: Mapping[tuple[str, str], str], findings: list[FindingRecord],
              checks: Mapping[str, int], errors: list[SuiteErrorRecord],
              expected_failures: Iterable[KnownDeviation],
-             knock_ons: Mapping[str, int]) -> Conclusion:
+             knock_ons: Mapping[str, int],
+             optional: Iterable[str] = ()) -> Conclusion:
     """What one run, or several parts of one, saw, judged: the one place a record is judged.
-    A finding that ``unique`` drops as another batch's duplicate counts as a knock-on."""
+    A finding that ``unique`` drops as another batch's duplicate counts as a knock-on.
+    ``optional``: the operations the target may lack (``Target.optional_operations``)."""
     kept = unique(findings)
     dropped = (Counter(f.clause for f in findings if f.batch is not None)
                - Counter(f.clause for f in kept if f.batch is not None))
     stopped = next((e.message for e in errors if e.kind not in NOTICE_KINDS), "")
     clauses = clause_results(cases_by_clause, case_outcomes, kept, checks, expected_failures,
                              stopped)
-    return Conclusion(kept, clauses, verdict(clauses, errors),
+    return Conclusion(kept, clauses, verdict(clauses, errors, frozenset(optional)),
                       dict(sorted((Counter(knock_ons) + dropped).items())))
 
 
 def merge(parts: Sequence[RunResult], cases_by_clause: Mapping[str, list[str]],
           expected_failures: Iterable[KnownDeviation],
-          errors: Sequence[SuiteErrorRecord] = ()) -> RunResult:
+          errors: Sequence[SuiteErrorRecord] = (),
+          optional: Iterable[str] = ()) -> RunResult:
     """The parts of one run (worker processes, or shards) as one record, judged anew, with
     ``errors`` of the run that no part holds.
 
@@ -265,7 +284,7 @@ def merge(parts: Sequence[RunResult], cases_by_clause: Mapping[str, list[str]],
     kept = list({(e.kind, e.message): e for e in every}.values())
     conclusion = conclude(cases_by_clause, outcomes, [f for p in parts for f in p.findings],
                           checks, kept, expected_failures,
-                          _summed(p.knock_ons for p in parts))
+                          _summed(p.knock_ons for p in parts), optional)
     readings: dict[str, Counter[str]] = {}
     for part in parts:
         for ambiguity, counts in part.behaviour_profile.items():

@@ -19,6 +19,7 @@ from conformance.cli import tools as cli_tools
 from conformance.cli.parser import build_parser
 from conformance.cli.tools import check_writable_dir, check_writable_file
 from conformance.errors import EXIT_INTERRUPTED, INTERRUPTED, ConfigError, SuiteError
+from conformance.spec import SEARCHES
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -89,6 +90,8 @@ def _run(args: argparse.Namespace) -> int:
     target = resolve_target(load_targets(args.targets), args.target, args.endpoint_url)
     if args.strictness:
         target = dataclasses.replace(target, strictness=args.strictness)
+    if args.searches_optional:
+        target = dataclasses.replace(target, optional_operations=SEARCHES)
     if args.budget is not None:
         target = dataclasses.replace(target, call_budget=args.budget)
     seed = default_seed(args.profile, args.seed)

@@ -162,6 +162,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "random for dev and nightly)")
     run.add_argument("--strictness", choices=("spec", "aws"),
                      help="override the target's strictness (default: from targets.toml)")
+    run.add_argument("--searches-optional", action="store_true",
+                     help="the target may lack SearchUsers and SearchUsersByImage: their "
+                          "clauses are then not checked, and it may still conform (as "
+                          "optional_operations in targets.toml)")
     run.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
                      help="where reports go, one folder per run, and DIR/latest pointing "
                           "at the newest (default: ./reports)")

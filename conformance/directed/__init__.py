@@ -16,7 +16,8 @@ deviation there is found by its own check before others lean on it. Its parts:
   ``user_with_face``, ``user_holding``, ``absent_face``): a module of checks imports these;
 - the modules of checks, each registering its cases when imported, in the order below:
   ``foundations`` (what every set-up stands on), ``associate``, ``removal``
-  (DisassociateFaces, CreateUser/DeleteUser, DeleteFaces), ``tokens``, ``races``.
+  (DisassociateFaces, CreateUser/DeleteUser, DeleteFaces), ``tokens``, ``races``,
+  ``search`` (SearchUsers, SearchUsersByImage: reads of the associations the others made).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from conformance.directed import associate  # noqa: F401
 from conformance.directed import removal  # noqa: F401
 from conformance.directed import tokens  # noqa: F401
 from conformance.directed import races  # noqa: F401
+from conformance.directed import search  # noqa: F401
 # isort: on
 from conformance.directed.base import DIRECTED, DirectedCheck, cases_of
 

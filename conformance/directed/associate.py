@@ -177,7 +177,7 @@ def _cap(fill_to: int, then_add: int) -> Check:
             user_id = user_holding(h, "cap", fill_to)
             if fill_to == USER_FACE_CAP:
                 user_with_face(h, "other")  # its face is in the request at 100 too
-        h.fill_user(user_id, fill_to, then_add)
+        h.fill_user(user_id, fill_to, then_add, confirmed=True)
 
     return run
 

@@ -49,6 +49,8 @@ DEFAULT_READINGS: Mapping[str, str] = MappingProxyType({
     "AMB-REPLAY-GONE": "first-response",
     "AMB-DF-REPLAY-GONE": "first-response",
     "AMB-DU-REPLAY-GONE": "first-response",
+    "AMB-SU-SELF": "excluded",
+    "AMB-SU-ECHO": "echoed",
 })
 
 # Seeded deviations, each breaking one clause in a way emulator authors really do.
@@ -148,6 +150,18 @@ DEVIATIONS: Mapping[str, str] = MappingProxyType({
     "required members and types",
     "delete-faces-bad-reason": "DeleteFaces gives a FaceId absent from the collection a reason "
     "outside the model's enum",
+    # The searches (issue 20): each reads the associations wrong in one way.
+    "su-face-finds-nobody": "SearchUsers by FaceId finds no user",
+    "su-user-finds-nobody": "SearchUsers by UserId finds no user",
+    "subi-ignores-person": "SearchUsersByImage finds every user holding a face, whoever the "
+    "image shows",
+    "su-threshold-ignored": "the searches ignore UserMatchThreshold: every user holding a face "
+    "is a match",
+    "su-max-users-ignored": "the searches ignore MaxUsers",
+    "su-absent-face-empty": "SearchUsers by an absent FaceId answers no match instead of "
+    "ResourceNotFoundException",
+    "search-sees-released-faces": "the searches still count a face for the user that "
+    "disassociated it",
 })
 
 

@@ -14,10 +14,14 @@ from typing import Any, TypeVar
 
 from conformance.emulator import storage
 from conformance.emulator.behaviour import Behaviour
-from conformance.emulator.errors import EmulatorError
+from conformance.emulator.errors import (
+    EmulatorError,
+    InvalidImageFormatException,
+    InvalidS3ObjectException,
+)
 from conformance.emulator.settling import Settling
 from conformance.emulator.storage import Storage
-from conformance.emulator.validation import invalid_input
+from conformance.emulator.validation import decode_blob, invalid_input
 
 Request = dict[str, Any]
 Response = dict[str, Any]
@@ -25,6 +29,9 @@ Response = dict[str, Any]
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 FACE_MODEL_VERSION = "7.0"
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_JPEG_SIGNATURE = b"\xff\xd8\xff"
 
 _Method = Callable[[Any, Request], Response]
 _Item = TypeVar("_Item")
@@ -68,6 +75,22 @@ class OperationsBase:
 
     def _invalid(self, message: str) -> EmulatorError:
         return invalid_input(self.behaviour, message)
+
+    def _image(self, request: Request) -> bytes:
+        """The bytes of the request's Image (IndexFaces, SearchUsersByImage): who it shows is
+        ``identity.person_of`` of them."""
+        image = request["Image"]
+        if "Bytes" in image and "S3Object" in image:
+            raise self._invalid("Image must hold either Bytes or S3Object, not both")
+        if "S3Object" in image:
+            raise InvalidS3ObjectException("The emulator has no S3: send the image as Bytes")
+        if "Bytes" not in image:
+            raise self._invalid("Image must hold Bytes or S3Object")
+        data = decode_blob(image["Bytes"]) or b""
+        if not data.startswith((_PNG_SIGNATURE, _JPEG_SIGNATURE)):
+            raise InvalidImageFormatException("Request has invalid image format: the emulator "
+                                              "reads PNG and JPEG")
+        return data
 
     def _face_ids(self, request: Request) -> list[str]:
         """The request's FaceIds in request order: each once (AMB-DUP-IDS "once"), or every

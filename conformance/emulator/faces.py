@@ -17,19 +17,11 @@ from conformance.emulator.core import (
     operation,
 )
 from conformance.emulator.errors import (
-    InvalidImageFormatException,
-    InvalidS3ObjectException,
     ResourceAlreadyExistsException,
     ResourceNotFoundException,
 )
-from conformance.emulator.identity import person_of
+from conformance.emulator.identity import FACE_BOX, detection_confidence, person_of
 from conformance.emulator.storage import Collection, Face
-from conformance.emulator.validation import decode_blob
-
-# Every face sits in the same place of its image.
-_BOX = {"Width": 0.5, "Height": 0.6, "Left": 0.25, "Top": 0.2}
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_JPEG_SIGNATURE = b"\xff\xd8\xff"
 
 
 class FaceOperations(OperationsBase):
@@ -95,23 +87,12 @@ class FaceOperations(OperationsBase):
     @operation("IndexFaces")
     def index_faces(self, request: Request) -> Response:
         collection = self._store.collection(request)
-        image = request["Image"]
-        if "Bytes" in image and "S3Object" in image:
-            raise self._invalid("Image must hold either Bytes or S3Object, not both")
-        if "S3Object" in image:
-            raise InvalidS3ObjectException("The emulator has no S3: send the image as Bytes")
-        if "Bytes" not in image:
-            raise self._invalid("Image must hold Bytes or S3Object")
-        data = decode_blob(image["Bytes"]) or b""
-        if not data.startswith((_PNG_SIGNATURE, _JPEG_SIGNATURE)):
-            raise InvalidImageFormatException("Request has invalid image format: the emulator "
-                                              "reads PNG and JPEG")
+        data = self._image(request)
         if self._deviates("index-nothing"):
             return {"FaceRecords": [], "FaceModelVersion": FACE_MODEL_VERSION,
                     "UnindexedFaces": []}
         person = person_of(data)
-        # Detection confidence is not match confidence; it only needs to look like AWS's.
-        detected = 99.0 + int(person[:4], 16) / 0x10000
+        detected = detection_confidence(person)
         face = Face(str(uuid.uuid4()), str(uuid.uuid4()), person, self._store.next_seq(), detected,
                      request.get("ExternalImageId"))
         collection.faces[face.face_id] = face
@@ -121,7 +102,7 @@ class FaceOperations(OperationsBase):
         return {
             "FaceRecords": [{
                 "Face": record,
-                "FaceDetail": {"BoundingBox": dict(_BOX), "Confidence": detected},
+                "FaceDetail": {"BoundingBox": dict(FACE_BOX), "Confidence": detected},
             }],
             "FaceModelVersion": FACE_MODEL_VERSION,
             "UnindexedFaces": [],
@@ -130,7 +111,7 @@ class FaceOperations(OperationsBase):
     @staticmethod
     def _face_fields(face: Face) -> Response:
         fields: Response = {"FaceId": face.face_id, "ImageId": face.image_id,
-                            "BoundingBox": dict(_BOX), "Confidence": face.detection_confidence,
+                            "BoundingBox": dict(FACE_BOX), "Confidence": face.detection_confidence,
                             "IndexFacesModelVersion": FACE_MODEL_VERSION}
         if face.external_image_id is not None:
             fields["ExternalImageId"] = face.external_image_id

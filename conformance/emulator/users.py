@@ -10,10 +10,18 @@ from conformance.emulator.core import (
     operation,
 )
 from conformance.emulator.errors import ConflictException, ResourceNotFoundException
-from conformance.emulator.identity import pair_confidence
-from conformance.emulator.storage import Collection, User
+from conformance.emulator.identity import (
+    FACE_BOX,
+    detection_confidence,
+    pair_confidence,
+    person_of,
+)
+from conformance.emulator.storage import Collection, Face, User
 
+# M.SU.5, M.SUBI.3: "Default value of 80" (AssociateFaces' is 75).
 DEFAULT_SEARCH_THRESHOLD = 80.0
+# No source gives MaxUsers a default; the suite always sends one where it counts.
+DEFAULT_MAX_USERS = 5
 
 
 class UserOperations(OperationsBase):
@@ -76,6 +84,8 @@ class UserOperations(OperationsBase):
             response["NextToken"] = next_token
         return response
 
+    # --- the searches: who a face, a user or an image shows, matched with users' faces ----
+
     @operation("SearchUsers")
     def search_users(self, request: Request) -> Response:
         collection = self._store.collection(request)
@@ -86,28 +96,70 @@ class UserOperations(OperationsBase):
         response: Response = {"FaceModelVersion": FACE_MODEL_VERSION}
         if face_id is not None:
             if face_id not in collection.faces:
+                if self._deviates("su-absent-face-empty"):
+                    return {**response, "UserMatches": []}
                 raise ResourceNotFoundException(f"The face id: {face_id} does not exist")
             persons = [collection.faces[face_id].person]
             response["SearchedFace"] = {"FaceId": face_id}
+            if self._deviates("su-face-finds-nobody"):
+                persons = []
         else:
             assert user_id is not None
             self._store.user(collection, user_id)
-            persons = [f.person for f in collection.faces_of(user_id)]
+            persons = [f.person for f in self._faces_searched(collection, user_id)]
             response["SearchedUser"] = {"UserId": user_id}
+            if self._deviates("su-user-finds-nobody"):
+                persons = []
+        # AMB-SU-SELF: M.SU.1 "returns an array of UserID that match the ... UserId".
+        itself = user_id if self._reading("AMB-SU-SELF") == "excluded" else None
+        response["UserMatches"] = self._matches(collection, persons, itself, request)
+        if self._reading("AMB-SU-ECHO") == "absent":
+            response.pop("SearchedFace", None)
+            response.pop("SearchedUser", None)
+        return response
+
+    @operation("SearchUsersByImage")
+    def search_users_by_image(self, request: Request) -> Response:
+        collection = self._store.collection(request)
+        person = person_of(self._image(request))
+        persons = [person]
+        if self._deviates("subi-ignores-person"):
+            # Every user that holds a face matches, whoever the image shows.
+            persons = [f.person for f in collection.faces.values() if f.user_id is not None]
+        return {"UserMatches": self._matches(collection, persons, None, request),
+                "FaceModelVersion": FACE_MODEL_VERSION,
+                "SearchedFace": {"FaceDetail": {"BoundingBox": dict(FACE_BOX),
+                                                "Confidence": detection_confidence(person)}},
+                "UnsearchedFaces": []}
+
+    def _faces_searched(self, collection: Collection, user_id: str) -> list[Face]:
+        """The faces a search counts as ``user_id``'s: those it holds."""
+        held = collection.faces_of(user_id)
+        if self._deviates("search-sees-released-faces"):
+            held += [f for f in collection.faces.values()
+                     if f.user_id is None and f.released_by == user_id]
+        return held
+
+    def _matches(self, collection: Collection, persons: list[str], itself: str | None,
+                 request: Request) -> list[Response]:
+        """The users that hold a face of one of ``persons`` at a Similarity of at least the
+        threshold (default 80, M), the highest first, at most MaxUsers of them."""
         threshold = request.get("UserMatchThreshold", DEFAULT_SEARCH_THRESHOLD)
-        matches: list[tuple[float, int, User]] = []
+        if self._deviates("su-threshold-ignored"):
+            threshold = 0.0
+        found: list[tuple[float, int, User]] = []
         for user in collection.users.values():
-            theirs = [f.person for f in collection.faces_of(user.user_id)]
-            if user.user_id == user_id or not theirs or not persons:
+            theirs = [f.person for f in self._faces_searched(collection, user.user_id)]
+            if user.user_id == itself or user.deleted_at is not None or not theirs \
+                    or not persons:
                 continue
             similarity = max(pair_confidence(a, b) for a in persons for b in theirs)
             if similarity >= threshold:
-                matches.append((similarity, user.seq, user))
-        matches.sort(key=lambda m: (-m[0], m[1]))
-        response["UserMatches"] = [
-            {"Similarity": similarity,
-             "User": {"UserId": user.user_id,
-                      "UserStatus": self._settling.status(collection, user)}}
-            for similarity, _, user in matches[:request.get("MaxUsers", 5)]]
-        return response
-
+                found.append((similarity, user.seq, user))
+        found.sort(key=lambda m: (-m[0], m[1]))
+        if not self._deviates("su-max-users-ignored"):
+            found = found[:request.get("MaxUsers", DEFAULT_MAX_USERS)]
+        return [{"Similarity": similarity,
+                 "User": {"UserId": user.user_id,
+                          "UserStatus": self._settling.status(collection, user)}}
+                for similarity, _, user in found]

@@ -10,17 +10,18 @@ Its parts, each a layer over the one before:
 - ``observe``: settling, holding the state to the model (and blaming);
 - ``faces``: AssociateFaces, DisassociateFaces, DeleteFaces, the cap, invalid input;
 - ``users``: CreateUser, DeleteUser, requests on what does not exist;
-- ``tokens``: replays, reuse with other parameters, requests without a token.
+- ``tokens``: replays, reuse with other parameters, requests without a token;
+- ``search``: SearchUsers and SearchUsersByImage, judged through the identity rule.
 """
 
 from __future__ import annotations
 
 from conformance.harness.base import RunContext
-from conformance.harness.tokens import TokenOperations
+from conformance.harness.search import SearchOperations
 from conformance.harness.users import UNKNOWN_PROBES
 
 
-class Harness(TokenOperations):
+class Harness(SearchOperations):
     """One collection of one run: send, judge, apply. See the module docstring."""
 
 

@@ -164,14 +164,17 @@ class FaceOperations(Observing):
             if owner:
                 self.verify_user(owner, C.DEL_OWNED, face_ids)
 
-    def fill_user(self, user_id: str, fill_to: int, then_add: int) -> None:
-        """AF-CAP-USER: fill a user to ``fill_to`` faces, then ask for ``then_add`` more."""
+    def fill_user(self, user_id: str, fill_to: int, then_add: int, *,
+                  confirmed: bool = False) -> None:
+        """AF-CAP-USER: fill a user to ``fill_to`` faces, then ask for ``then_add`` more
+        (``confirmed``: the caller has just confirmed the user's state)."""
         persons = sorted(self.model.persons_of(user_id)) or [0]
         # The same bytes are the same person: new faces of a person the user holds match
         # it on any target, so the threshold (0 here anyway) cannot get in the way.
         held = len(self.model.users[user_id].faces)
         self.associate_new_faces(user_id, persons[0], fill_to - held)
-        self.confirm_state([user_id])
+        if held < fill_to or not confirmed:
+            self.confirm_state([user_id])
         extra = [self.index_face(persons[0]) for _ in range(then_add)]
         self.send_associate(FacesRequest(user_id, extra, 0.0))
         self.settle([user_id])

@@ -55,7 +55,8 @@ def test_every_operation_is_served() -> None:
     assert set(OPERATIONS) == {
         "CreateCollection", "DeleteCollection", "DescribeCollection", "ListCollections",
         "IndexFaces", "ListFaces", "DeleteFaces", "CreateUser", "DeleteUser", "ListUsers",
-        "AssociateFaces", "DisassociateFaces", "SearchUsers", "ListTagsForResource"}
+        "AssociateFaces", "DisassociateFaces", "SearchUsers", "SearchUsersByImage",
+        "ListTagsForResource"}
     with pytest.raises(UnknownOperationException):
         Backend().handle("DetectFaces", {})
 

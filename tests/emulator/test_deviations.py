@@ -679,6 +679,69 @@ def _(rig: Rig, deviated: bool) -> None:
     assert reasons == (["FACE_NOT_DELETED"] if deviated else ["FACE_NOT_FOUND"])
 
 
+# --- the searches (issue 20) ------------------------------------------------------------
+
+
+def search_image(rig: Rig, person: int = 0, **extra: Any) -> list[str]:
+    answer = rig.client.search_users_by_image(CollectionId=COLLECTION,
+                                              Image={"Bytes": face_image(person)}, **extra)
+    return [m["User"]["UserId"] for m in answer["UserMatches"]]
+
+
+def search(rig: Rig, **by: Any) -> list[str]:
+    answer = rig.client.search_users(CollectionId=COLLECTION, **by)
+    return [m["User"]["UserId"] for m in answer["UserMatches"]]
+
+
+@scenario("su-face-finds-nobody")
+def _(rig: Rig, deviated: bool) -> None:
+    face = with_owned_face(rig, "a")
+    assert search(rig, FaceId=face) == ([] if deviated else ["a"])
+
+
+@scenario("su-user-finds-nobody")
+def _(rig: Rig, deviated: bool) -> None:
+    with_owned_face(rig, "a")
+    with_owned_face(rig, "b")
+    assert search(rig, UserId="a") == ([] if deviated else ["b"])
+
+
+@scenario("subi-ignores-person")
+def _(rig: Rig, deviated: bool) -> None:
+    with_owned_face(rig, "a")
+    rig.user("b")
+    rig.associate("b", [rig.face(person=1)])  # person 1 matches person 0 at 62.508
+    assert search_image(rig, 0) == (["a", "b"] if deviated else ["a"])
+
+
+@scenario("su-threshold-ignored")
+def _(rig: Rig, deviated: bool) -> None:
+    with_owned_face(rig, "a")
+    rig.user("b")
+    rig.associate("b", [rig.face(person=1)])
+    assert search_image(rig, 0, UserMatchThreshold=90) == (["a", "b"] if deviated else ["a"])
+
+
+@scenario("su-max-users-ignored")
+def _(rig: Rig, deviated: bool) -> None:
+    with_owned_face(rig, "a")
+    with_owned_face(rig, "b")
+    assert search_image(rig, 0, MaxUsers=1) == (["a", "b"] if deviated else ["a"])
+
+
+@scenario("su-absent-face-empty")
+def _(rig: Rig, deviated: bool) -> None:
+    code = error_code(lambda: rig.client.search_users(CollectionId=COLLECTION, FaceId=UNKNOWN))
+    assert code == (None if deviated else "ResourceNotFoundException")
+
+
+@scenario("search-sees-released-faces")
+def _(rig: Rig, deviated: bool) -> None:
+    face = with_owned_face(rig, "a")
+    rig.disassociate("a", [face])
+    assert search_image(rig, 0) == (["a"] if deviated else [])
+
+
 def test_every_deviation_has_a_scenario() -> None:
     assert sorted(SCENARIOS) == sorted(DEVIATIONS)
 

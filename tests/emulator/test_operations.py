@@ -206,6 +206,33 @@ def test_search_users(rig: Rig) -> None:
         rig.client.search_users(CollectionId=COLLECTION)
 
 
+def test_search_users_by_image(rig: Rig) -> None:
+    """The image's person, by its bytes: the users holding a face of it, highest first, at
+    or above the threshold (80 when omitted), at most MaxUsers of them."""
+    rig.user("me")
+    rig.user("twin")
+    rig.user("other")
+    rig.user("empty")
+    rig.associate("me", [rig.face(0)])
+    rig.associate("twin", [rig.face(0)])
+    rig.associate("other", [rig.face(2)])  # person 2 matches person 0 at 86.846
+    answer = rig.client.search_users_by_image(CollectionId=COLLECTION,
+                                              Image={"Bytes": face_image(0)})
+    assert [(m["User"]["UserId"], m["Similarity"]) for m in answer["UserMatches"]] == [
+        ("me", 99.9), ("twin", 99.9), ("other", 86.846)]
+    assert {m["User"]["UserStatus"] for m in answer["UserMatches"]} == {"ACTIVE"}
+    assert "BoundingBox" in answer["SearchedFace"]["FaceDetail"]
+    strict = rig.client.search_users_by_image(CollectionId=COLLECTION, MaxUsers=1,
+                                              Image={"Bytes": face_image(0)},
+                                              UserMatchThreshold=90)
+    assert [m["User"]["UserId"] for m in strict["UserMatches"]] == ["me"]
+    with aws_error("ResourceNotFoundException"):
+        rig.client.search_users_by_image(CollectionId="other", Image={"Bytes": face_image(0)})
+    with aws_error("InvalidParameterException"):
+        rig.raw.search_users_by_image(CollectionId=COLLECTION, MaxUsers=501,
+                                      Image={"Bytes": face_image(0)})
+
+
 def test_page_tokens_fit_the_model_whatever_the_filters(make_rig: RigFactory) -> None:
     rig = make_rig()
     long_name = "c" * 255

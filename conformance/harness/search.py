@@ -1,0 +1,245 @@
+"""SearchUsers and SearchUsersByImage: the searches, as observations of the association state.
+
+They are judged only through the identity rule (DESIGN §3): the same image bytes
+are the same person, so every face the model holds has a known person. A search
+for person k must find every user that holds a face of k; a user that holds only
+faces of other persons may be a match (how alike two people are is the target's
+to say) but only below every user of k, as the same bytes match at least as well
+as any other face; a user that holds no face is never a match. The searches
+change nothing, so each answer is judged against the model as it stands.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from conformance import checks
+from conformance.clauses import A, C
+from conformance.driver import Outcome, poll
+from conformance.harness.tokens import TokenOperations
+from conformance.spec import SEARCH_THRESHOLD_DEFAULT
+
+# The most matches a search may ask for (M: MaxUserResults, max 500): the identity checks
+# ask for all, so every user of the person fits.
+ALL_USERS = 500
+NOT_FOUND = "ResourceNotFoundException"
+
+
+@dataclass(frozen=True)
+class Match:
+    user_id: str
+    similarity: float | None
+    status: object
+
+
+@dataclass(frozen=True)
+class Search:
+    """One search: what it sends besides the collection, and the persons it looks for."""
+
+    operation: str  # SearchUsers or SearchUsersByImage
+    params: dict[str, Any]
+    persons: frozenset[int]
+    # The user a SearchUsers by UserId searches by (AMB-SU-SELF), else None.
+    by_user: str | None = None
+
+    @property
+    def threshold(self) -> float:
+        return float(self.params.get("UserMatchThreshold", SEARCH_THRESHOLD_DEFAULT))
+
+    @property
+    def clause(self) -> C:
+        """The clause that holds this search's answer to the identity rule."""
+        if self.operation == "SearchUsersByImage":
+            return C.SUBI_IMAGE
+        return C.SU_USER if self.by_user is not None else C.SU_FACE
+
+    @property
+    def max_users(self) -> int | None:
+        value = self.params.get("MaxUsers")
+        return int(value) if value is not None else None
+
+
+class SearchOperations(TokenOperations):
+    # --- what to send ------------------------------------------------------------------
+
+    def by_face(self, face_id: str, **extra: Any) -> Search:
+        return Search("SearchUsers", {"FaceId": face_id, "MaxUsers": ALL_USERS, **extra},
+                      frozenset({self.model.faces[face_id].person}))
+
+    def by_user(self, user_id: str, **extra: Any) -> Search:
+        return Search("SearchUsers", {"UserId": user_id, "MaxUsers": ALL_USERS, **extra},
+                      frozenset(self.model.persons_of(user_id)), by_user=user_id)
+
+    def by_image(self, person: int, **extra: Any) -> Search:
+        return Search("SearchUsersByImage",
+                      {"Image": {"Bytes": self.ctx.images.images[person]},
+                       "MaxUsers": ALL_USERS, **extra}, frozenset({person}))
+
+    def search(self, search: Search, clause: C) -> list[Match]:
+        """Send ``search`` and judge its answer: a refusal is ``clause``'s (the case's);
+        the search's own clause (SU-FACE, SU-USER, SUBI-IMAGE) holds it to the identity
+        rule; SU-SHAPE and SU-THRESHOLD judge what every search answers."""
+        outcome = self.send_search(search)
+        self.ledger.check(clause, outcome.ok, f"{search.operation} {self._what(search)} was "
+                          f"refused: {outcome.error}: {outcome.message}")
+        matches = self._judge_shape(search, outcome)
+        self._judge_limits(search, matches)
+        self._judge_identity(search, matches)
+        return matches
+
+    def send_search(self, search: Search) -> Outcome:
+        person = next(iter(search.persons), None)
+        note = ({"image": self.ctx.images.names[person], "person": person}
+                if search.operation == "SearchUsersByImage" and person is not None else None)
+        return self.call(search.operation, search.params, note=note)
+
+    # --- judging an answer -------------------------------------------------------------
+
+    def _judge_shape(self, search: Search, outcome: Outcome) -> list[Match]:
+        body = checks.check_schema(self.ledger, C.SU_SHAPE, outcome)
+        raw = body.get("UserMatches")
+        entries = [e for e in raw if isinstance(e, dict)] if isinstance(raw, list) else []
+        matches = []
+        for entry in entries:
+            found = entry.get("User")
+            user: dict[str, Any] = found if isinstance(found, dict) else {}
+            similarity = entry.get("Similarity")
+            matches.append(Match(str(user.get("UserId")),
+                                 float(similarity) if isinstance(similarity, int | float)
+                                 and not isinstance(similarity, bool) else None,
+                                 user.get("UserStatus")))
+        named = [m.user_id for m in matches]
+        twice = sorted({u for u in named if named.count(u) > 1})
+        self.ledger.check(C.SU_SHAPE, not twice,
+                          f"{search.operation} {self._what(search)} matched users {twice} "
+                          "more than once")
+        scores = [m.similarity for m in matches if m.similarity is not None]
+        self.ledger.check(C.SU_SHAPE, scores == sorted(scores, reverse=True),
+                          f"{search.operation} {self._what(search)} ordered its matches "
+                          f"{scores}, not highest Similarity first")
+        # Only of the users that hold a face: matching any other is the identity rule's.
+        unsettled = [m.user_id for m in matches if m.status not in ("ACTIVE", "UPDATING")
+                     and m.user_id in self.model.users and self.model.users[m.user_id].faces]
+        self.ledger.check(C.SU_SHAPE, not unsettled,
+                          f"{search.operation} {self._what(search)}: the matched users "
+                          f"{unsettled} hold a face but show UserStatus "
+                          f"{[m.status for m in matches if m.user_id in unsettled]}")
+        if search.operation == "SearchUsers":
+            self._judge_echo(search, body)
+        return matches
+
+    def _judge_echo(self, search: Search, body: dict[str, Any]) -> None:
+        """AMB-SU-ECHO: SearchedFace.FaceId or SearchedUser.UserId, where given, is what
+        was searched by."""
+        key, member = ("SearchedUser", "UserId") if search.by_user else ("SearchedFace", "FaceId")
+        echoed = body.get(key)
+        if echoed is None:
+            self.ledger.observe(A.AMB_SU_ECHO, "absent", f"SearchUsers {self._what(search)}")
+            return
+        sent = search.params.get(member)
+        self.ledger.check(C.SU_SHAPE, isinstance(echoed, dict) and echoed.get(member) == sent,
+                          f"SearchUsers {self._what(search)} answered {key} {echoed}")
+        self.ledger.observe(A.AMB_SU_ECHO, "echoed", f"SearchUsers {self._what(search)}")
+
+    def _judge_limits(self, search: Search, matches: list[Match]) -> None:
+        low = [(m.user_id, m.similarity) for m in matches
+               if m.similarity is not None and m.similarity < search.threshold]
+        self.ledger.check(C.SU_THRESHOLD, not low,
+                          f"{search.operation} {self._what(search)} at UserMatchThreshold "
+                          f"{search.threshold} matched {low}, below it")
+        if search.max_users is not None:
+            self.ledger.check(C.SU_SHAPE, len(matches) <= search.max_users,
+                              f"{search.operation} {self._what(search)} with MaxUsers "
+                              f"{search.max_users} answered {len(matches)} matches")
+
+    def _judge_identity(self, search: Search, matches: list[Match]) -> None:
+        """Every user of the persons searched for is found (when MaxUsers leaves room for
+        them and the threshold is at most the default); none that holds no face, or that
+        the collection does not hold (but a user deleted less than the settle timeout
+        ago: SU-RELEASE waits for it); users of other persons only below them."""
+        clause = search.clause
+        model = self.model
+        holders = {u for u in model.users if model.users[u].faces}
+        of_person = {u for u in holders if model.persons_of(u) & search.persons}
+        found = {m.user_id for m in matches}
+        if search.by_user is not None and search.by_user in found:
+            self.ledger.observe(A.AMB_SU_SELF, "included", f"SearchUsers {self._what(search)}")
+        elif search.by_user is not None and search.by_user in of_person:
+            self.ledger.observe(A.AMB_SU_SELF, "excluded", f"SearchUsers {self._what(search)}")
+        expected = of_person - {search.by_user}
+        now = time.monotonic()
+        strangers = sorted(u for u in found - holders if u in model.users or
+                           now - self.deleted_at.get(u, -math.inf) >= self.ctx.settle_timeout)
+        self.ledger.check(clause, not strangers,
+                          f"{search.operation} {self._what(search)} matched {strangers}, "
+                          "which hold no face of the collection",
+                          self._released_explains(search, strangers))
+        room = search.max_users is None or len(expected) <= search.max_users
+        if room and search.threshold <= SEARCH_THRESHOLD_DEFAULT:
+            missed = sorted(expected - found)
+            self.ledger.check(clause, not missed,
+                              f"{search.operation} {self._what(search)} did not find "
+                              f"{missed}, which hold a face of the person searched for",
+                              self._released_explains(search, missed))
+        own = [m.similarity for m in matches if m.user_id in of_person
+               and m.similarity is not None]
+        above = sorted(m.user_id for m in matches if m.user_id in holders - of_person
+                       and m.similarity is not None and own and m.similarity >= min(own))
+        self.ledger.check(clause, not above,
+                          f"{search.operation} {self._what(search)} matched {above}, which "
+                          "hold only faces of other persons, at least as high as a user "
+                          "holding a face of the person searched for",
+                          self._released_explains(search, above))
+
+    def _released_explains(self, search: Search, users: list[str]) -> frozenset[str]:
+        """SU-RELEASE, once it has deviated, where ``users`` or the user searched by have
+        released a face: a search that still counts such a face for its old user shows
+        that one deviation in every search that meets the face (on a shared collection,
+        the live profile's, every later search of that person)."""
+        if C.SU_RELEASE not in self.ledger.known:
+            return frozenset()
+        involved = {*users, *([search.by_user] if search.by_user else [])}
+        released = {f.released_by for f in self.model.faces.values()
+                    if f.released_by is not None and f.owner != f.released_by}
+        return frozenset({C.SU_RELEASE}) if involved & released else frozenset()
+
+    def _what(self, search: Search) -> str:
+        if search.operation == "SearchUsersByImage":
+            return f"of an image of person {min(search.persons, default=-1)}"
+        if search.by_user is not None:
+            return f"by UserId {search.by_user!r}"
+        return f"by FaceId {search.params.get('FaceId')}"
+
+    # --- what the searches must no longer see -------------------------------------------
+
+    def search_refused(self, clause: C, operation: str, params: dict[str, Any],
+                       what: str) -> None:
+        """SU-NOT-FOUND, SU-RELEASE: a search of what does not exist is refused."""
+        outcome = self.call(operation, params)
+        checks.check_refused(self.ledger, clause, outcome, (NOT_FOUND,), what)
+
+    def await_unmatched(self, search: Search, user_id: str, why: str,
+                        change: C | None = None) -> None:
+        """SU-RELEASE: within the settle timeout, ``search`` no longer finds ``user_id``
+        (``search`` was made before the change: it names the persons of then). ``change``:
+        the clause of the change (DF-RELEASE, DU-RELEASE); once it has deviated, a search
+        that still finds the user shows that deviation, a knock-on."""
+        explained = frozenset({change}) & self.ledger.known if change else frozenset()
+        seen: list[list[Match]] = []
+
+        def unmatched() -> bool:
+            outcome = self.send_search(search)
+            self.ledger.check(C.SU_RELEASE, outcome.ok, f"{search.operation} "
+                              f"{self._what(search)} was refused: {outcome.error}: "
+                              f"{outcome.message}")
+            seen.append(self._judge_shape(search, outcome))
+            return user_id not in {m.user_id for m in seen[-1]}
+
+        timeout = (0.0 if C.SU_RELEASE in self.ledger.known or explained
+                   else self.ctx.settle_timeout)
+        self.ledger.check(C.SU_RELEASE, poll(unmatched, timeout, **self.ctx.poll_delays()),
+                          f"{search.operation} {self._what(search)} still finds {user_id!r} "
+                          f"{why} (after the settle timeout of {timeout} s)", explained)
