@@ -269,3 +269,22 @@ def test_a_server_checking_create_user_s_lengths_but_not_patterns_fails_cu_input
     reference = emulator_context()
     reference.frugal = frugal
     Harness(reference).create_invalid_users()
+
+
+def test_a_search_may_still_match_a_user_by_faces_it_released_within_the_settle_timeout(
+        ) -> None:
+    # SU-RELEASE allows a search to lag behind a DisassociateFaces that long (on live AWS,
+    # the shared collection's later searches meet such users): no other clause fails on it.
+    h = Harness(emulator_context("search-sees-released-faces"))
+    h.add_user("was-owner")
+    face = h.index_face(0)
+    h.send_associate(FacesRequest("was-owner", [face], 0.0))
+    h.confirm_state(["was-owner"])
+    h.send_disassociate(FacesRequest("was-owner", [face]))
+    h.confirm_state(["was-owner"])
+    matches = h.search(h.by_image(0), C.SUBI_IMAGE)
+    assert "was-owner" in {m.user_id for m in matches}  # the lag is there, and tolerated
+    h.released_at["was-owner"] -= h.ctx.settle_timeout  # ... but not past the timeout
+    with pytest.raises(Failure) as failed:
+        h.search(h.by_image(0), C.SUBI_IMAGE)
+    assert failed.value.clause == C.SUBI_IMAGE

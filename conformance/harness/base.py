@@ -8,6 +8,7 @@ it, has the checks judge the answer and applies to the model what they accepted.
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +80,9 @@ class HarnessBase:
         self.users_made = 0  # numbers new user ids, which must not collide
         self.deleted_user_ids: list[str] = []
         self.deleted_at: dict[str, float] = {}  # user -> monotonic time of its DeleteUser
+        # user -> monotonic time it last released faces by DisassociateFaces: a search may
+        # count them for it until the settle timeout has passed (SU-RELEASE).
+        self.released_at: dict[str, float] = {}
         # AssociateFaces tokens already sent with DisassociateFaces (AMB-TOKEN-SCOPE).
         self.cross_tokens: set[str] = set()
         self.closed = False
@@ -149,6 +153,12 @@ class HarnessBase:
         """Send one request on this harness's collection (unless ``params`` names another)."""
         return self.ctx.driver.call(operation, {"CollectionId": self.collection, **params},
                                     raw_client=raw_client, note=note)
+
+    def apply_disassociation(self, user_id: str, released: list[str]) -> None:
+        """The faces ``user_id`` released, into the model, and when (``released_at``)."""
+        self.model.disassociate(user_id, released)
+        if released:
+            self.released_at[user_id] = time.monotonic()
 
     def new_token(self, suffix: str = "") -> str:
         # Unique across the run: tokens may be scoped per account.

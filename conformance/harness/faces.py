@@ -81,7 +81,7 @@ class FaceOperations(Observing):
             if not verdict.busy:
                 self.verify_user(request.user_id, C.DF_USER_EXISTS, request.face_ids)
             return verdict
-        self.model.disassociate(request.user_id, verdict.released)
+        self.apply_disassociation(request.user_id, verdict.released)
         if verdict.noop_updating:
             self.model.users[request.user_id].settling = True
         if request.token:

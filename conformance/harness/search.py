@@ -159,7 +159,9 @@ class SearchOperations(TokenOperations):
         """Every user of the persons searched for is found (when MaxUsers leaves room for
         them and the threshold is at most the default); none that holds no face, or that
         the collection does not hold (but a user deleted less than the settle timeout
-        ago: SU-RELEASE waits for it); users of other persons only below them."""
+        ago: SU-RELEASE waits for it); users of other persons only below them. A user that
+        released faces less than the settle timeout ago may still be matched by them
+        (SU-RELEASE allows the searches that long), so it is judged only on being found."""
         clause = search.clause
         model = self.model
         holders = {u for u in model.users if model.users[u].faces}
@@ -171,7 +173,9 @@ class SearchOperations(TokenOperations):
             self.ledger.observe(A.AMB_SU_SELF, "excluded", f"SearchUsers {self._what(search)}")
         expected = of_person - {search.by_user}
         now = time.monotonic()
-        strangers = sorted(u for u in found - holders if u in model.users or
+        lagging = {u for u, at in self.released_at.items()
+                   if now - at < self.ctx.settle_timeout}
+        strangers = sorted(u for u in found - holders - lagging if u in model.users or
                            now - self.deleted_at.get(u, -math.inf) >= self.ctx.settle_timeout)
         self.ledger.check(clause, not strangers,
                           f"{search.operation} {self._what(search)} matched {strangers}, "
@@ -186,7 +190,7 @@ class SearchOperations(TokenOperations):
                               self._released_explains(search, missed))
         own = [m.similarity for m in matches if m.user_id in of_person
                and m.similarity is not None]
-        above = sorted(m.user_id for m in matches if m.user_id in holders - of_person
+        above = sorted(m.user_id for m in matches if m.user_id in holders - of_person - lagging
                        and m.similarity is not None and own and m.similarity >= min(own))
         self.ledger.check(clause, not above,
                           f"{search.operation} {self._what(search)} matched {above}, which "

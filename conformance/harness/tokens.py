@@ -144,7 +144,7 @@ class TokenOperations(UserOperations):
         verdict = checks.judge_disassociate(self.ledger, self.model, request, outcome)
         if verdict.rejected:
             return
-        self.model.disassociate(request.user_id, verdict.released)
+        self.apply_disassociation(request.user_id, verdict.released)
         if verdict.noop_updating:
             self.model.users[request.user_id].settling = True
         # From now on the token is also this DisassociateFaces request's: replays judge it.
