@@ -319,11 +319,19 @@ class BareLoop:
         self.answers: list[Any] = []  # each call's response, or the error code
 
     def _rename(self, params: dict[str, Any]) -> dict[str, Any]:
-        ids = params.get("FaceIds")
-        if not isinstance(ids, list) or not self.face_ids:
+        """The FaceIds this server gave in place of the first run's: in FaceIds, and in the
+        FaceId SearchUsers searches by."""
+        if not self.face_ids:
             return params
-        return {**params, "FaceIds": [self.face_ids.get(f, f) if isinstance(f, str) else f
-                                      for f in ids]}
+        renamed = dict(params)
+        ids = params.get("FaceIds")
+        if isinstance(ids, list):
+            renamed["FaceIds"] = [self.face_ids.get(f, f) if isinstance(f, str) else f
+                                  for f in ids]
+        face_id = params.get("FaceId")
+        if isinstance(face_id, str):
+            renamed["FaceId"] = self.face_ids.get(face_id, face_id)
+        return renamed
 
     def send(self, call: RecordedCall) -> None:
         from botocore import xform_name

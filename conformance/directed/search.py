@@ -19,6 +19,7 @@ from conformance.directed.base import (
     user_with_face,
 )
 from conformance.harness import Harness
+from conformance.harness.listings import SetupDeviated
 
 
 def _users_of(h: Harness, *persons: int) -> list[str]:
@@ -31,6 +32,17 @@ def _users_of(h: Harness, *persons: int) -> list[str]:
                      and person in h.model.persons_of(u)), None) if h.reuse_faces else None
         chosen.append(held or user_with_face(h, "searched", person=person)[0])
     return chosen
+
+
+def _held_face(h: Harness, user_id: str, knock_ons: dict[str, int]) -> str:
+    """A face the model has ``user_id`` hold after the set-up. None left (a listing read
+    back as empty, say): the set-up did not leave the state the case needs, and it is
+    blocked by the clauses that knocked on since ``knock_ons`` was counted."""
+    faces = h.model.faces_of(user_id)
+    if faces:
+        return faces[0]
+    raise SetupDeviated(sorted(c for c, n in h.ledger.knock_ons.items()
+                               if n > knock_ons.get(c, 0)) or [C.LIST_FACES])
 
 
 # SU-RELEASE first: on a shared collection (live) earlier checks have released faces, so a
@@ -92,11 +104,12 @@ def search_after_delete_user(h: Harness) -> None:
 def search_by_face(h: Harness) -> None:
     """By a face of the owner: the owner once, and the other user of the person. By an
     unowned face of the person: both (live, for the call budget, the first search alone)."""
+    knock_ons = dict(h.ledger.knock_ons)
     with h.setup():
         owner, _twin, _other = _users_of(h, 0, 0, 1)
         new_user(h, "faceless")
         unowned = None if h.ctx.frugal else h.index_face(0)
-    h.search(h.by_face(h.model.faces_of(owner)[0]), C.SU_FACE)
+    h.search(h.by_face(_held_face(h, owner, knock_ons)), C.SU_FACE)
     if unowned is not None:
         h.search(h.by_face(unowned), C.SU_FACE)
 
@@ -182,9 +195,10 @@ def search_shape(h: Harness) -> None:
     """Two other users of the person, one of another person: at most one match, and what
     was searched echoed or left out (AMB-SU-ECHO); live, for the call budget, by the user
     alone."""
+    knock_ons = dict(h.ledger.knock_ons)
     with h.setup():
         user_id, *_ = _users_of(h, 0, 0, 0, 2)
-        face_id = h.model.faces_of(user_id)[0]
+    face_id = _held_face(h, user_id, knock_ons)
     h.search(h.by_user(user_id, MaxUsers=1), C.SU_SHAPE)
     if not h.ctx.frugal:
         h.search(h.by_face(face_id, MaxUsers=1), C.SU_SHAPE)
