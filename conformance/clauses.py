@@ -72,6 +72,7 @@ class C(_Id):
     SU_NOT_FOUND = "SU-NOT-FOUND"
     SU_RELEASE = "SU-RELEASE"
     SU_SHAPE = "SU-SHAPE"
+    SUBI_NO_FACE = "SUBI-NO-FACE"
 
 
 class A(_Id):
@@ -110,6 +111,7 @@ class A(_Id):
     AMB_DU_REPLAY_GONE = "AMB-DU-REPLAY-GONE"
     AMB_SU_SELF = "AMB-SU-SELF"
     AMB_SU_ECHO = "AMB-SU-ECHO"
+    AMB_SUBI_NO_FACE = "AMB-SUBI-NO-FACE"
 
 
 @dataclass(frozen=True)
@@ -275,6 +277,9 @@ CLAUSES: dict[str, Clause] = _clauses(
      "user twice, ordered by Similarity, highest first; SearchedFace or SearchedUser, where "
      "given, names what was searched (AMB-SU-ECHO); each match's UserStatus is ACTIVE or "
      "UPDATING (a match holds a face)", "M"),
+    (C.SUBI_NO_FACE, "SearchUsersByImage of an image in which the target's IndexFaces finds "
+     "no face matches no user and gives no SearchedFace (or is refused with "
+     "InvalidParameterException: AMB-SUBI-NO-FACE)", "M"),
 )
 
 
@@ -412,6 +417,12 @@ AMBIGUITIES: dict[str, Ambiguity] = {
                   C.SU_SHAPE,
                   differs_from_aws={"absent": X_SU_EXAMPLE + " answers SearchedUser "
                                     "{UserId: 'DemoUser'}"}),
+        # M.SUBI.4 "the response will contain an empty UserMatches list and no SearchedFace
+        # object" vs M.SUBI.5: InvalidParameterException, which SearchFacesByImage, the
+        # face search, raises for an image with no face.
+        Ambiguity(A.AMB_SUBI_NO_FACE, "SearchUsersByImage of an image with no face: an "
+                  "empty answer, or InvalidParameterException", ("empty", "invalid-parameter"),
+                  C.SUBI_NO_FACE),
         # M.LF.4: Face.UserId is an optional member and no sentence says ListFaces fills it;
         # M.LF.2: the UserId filter shows a user's faces either way.
         # X: the developer guide's ListFaces page lists faces "and their associated users".

@@ -50,6 +50,27 @@ def face_image(person: int, fmt: Literal["png", "jpeg"] = "png") -> bytes:
     raise ValueError(f"fmt must be 'png' or 'jpeg', not {fmt!r}")
 
 
+# An image that shows no face, on every target: a plain grey square, large enough for
+# any detector to look at. Its text chunk tells the reference emulator, whose images
+# are tokens, that it shows no one; a detector finds no face in it anyway.
+NO_FACE_NAME = "no_face_image()"
+NO_FACE_MARK = b"conformance no face"
+_NO_FACE_SIDE = 160
+
+
+def no_face_image() -> bytes:
+    """A valid PNG with no face in it (SUBI-NO-FACE); the same bytes on every call."""
+    row = b"\x00" + b"\x80" * (3 * _NO_FACE_SIDE)
+    ihdr = struct.pack(">IIBBBBB", _NO_FACE_SIDE, _NO_FACE_SIDE, 8, 2, 0, 0, 0)
+    return (
+        _PNG_SIGNATURE
+        + _png_chunk(b"IHDR", ihdr)
+        + _png_chunk(b"tEXt", b"Comment\x00" + NO_FACE_MARK)
+        + _png_chunk(b"IDAT", zlib.compress(row * _NO_FACE_SIDE, 9))
+        + _png_chunk(b"IEND", b"")
+    )
+
+
 def photo_files(directory: Path) -> list[Path]:
     """The photos in a faces directory, sorted by file name so that runs pick the same people.
 

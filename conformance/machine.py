@@ -20,11 +20,12 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 
 from conformance import race
 from conformance.checks import FacesRequest
+from conformance.driver import OperationMissing
 from conformance.harness import UNKNOWN_PROBES, Harness, RunContext
 from conformance.harness.listings import SetupDeviated
 from conformance.harness.reread import OutcomeUnknown
 from conformance.needs import NeedBroken
-from conformance.spec import INVALID_CASES
+from conformance.spec import INVALID_CASES, SEARCHES
 from conformance.strategies import (
     TOKEN_SUFFIXES,
     USER_ID_STEMS,
@@ -317,10 +318,46 @@ class ConformanceMachine(RuleBasedStateMachine):
         self.heavy_rules_run.add("race")
         race.race_to_the_cap(self.h, self.draw_user(data))
 
-    @rule(page_size=st.sampled_from([1, 2, 3, None]))
+    @rule(page_size=st.sampled_from([1, 2, 3, None]), data=st.data())
     @_drops_unknown_outcomes
-    def compare_listings(self, page_size: int | None) -> None:
+    def observe_the_state(self, page_size: int | None, data: st.DataObject) -> None:
+        """The listings, then a search of the state they confirmed: one rule, so that the
+        searches take no share of the steps from the others."""
         self.h.check_state(page_size)
+        if self.h.model.faces and not SEARCHES & set(self.ctx.driver.missing):
+            with contextlib.suppress(OperationMissing):  # its clauses are "not checked"
+                self.search_the_associations(data)
+
+    def search_the_associations(self, data: st.DataObject) -> None:
+        """SU-FACE, SU-USER, SUBI-IMAGE, SU-THRESHOLD, SU-SHAPE: a search of the settled
+        state, by an image, a FaceId or a UserId, at a drawn threshold and MaxUsers."""
+        h = self.h
+        kind = _pick(data, ["image", "face", "user"], label="search by")
+        extra: dict[str, Any] = {}
+        threshold = _pick(data, [None, 80.0, 50.0, 0.0, 99.0], label="threshold")
+        if threshold is not None:
+            extra["UserMatchThreshold"] = threshold
+        max_users = _pick(data, [None, None, 1, 2], label="max users")  # None: room for all
+        if max_users is not None:
+            extra["MaxUsers"] = max_users
+        # What a user holds first: a search of a person no one holds shows little.
+        held = sorted(f for u in h.user_ids() for f in h.model.faces_of(u))
+        if kind == "image":
+            persons = sorted({h.model.faces[f].person for f in held}) or list(range(min(
+                PERSONS_PER_RUN, self.ctx.images.persons)))
+            search = h.by_image(_pick(data, persons, label="person"), **extra)
+        elif kind == "face":
+            search = h.by_face(_pick(data, held or sorted(h.model.faces), label="face"),
+                               **extra)
+        else:
+            holders = [u for u in h.user_ids() if h.model.users[u].faces]
+            if not holders:
+                return
+            search = h.by_user(_pick(data, holders, label="user"), **extra)
+        # Confirmed by the listings just now, but not every user's faces are listed: a
+        # search that disagrees has the state judged first.
+        h.search(search, search.clause, confirm_state=True)
+        h.ledger.reached("searched")
 
     def teardown(self) -> None:
         try:

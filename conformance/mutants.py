@@ -123,6 +123,7 @@ MUTANTS: tuple[Mutant, ...] = (
     _mutant("su-max-users-ignored", C.SU_SHAPE),
     _mutant("su-absent-face-empty", C.SU_NOT_FOUND),
     _mutant("search-sees-released-faces", C.SU_RELEASE),
+    _mutant("subi-no-face-matches", C.SUBI_NO_FACE),
 )
 
 # Deviations that break several clauses at once (a stub's), in multi-fault mutants only:
@@ -133,12 +134,14 @@ SEVERAL_CLAUSES = frozenset({"tokens-ignored", "validation-absent", "df-token-ig
 def _variant(name: str, description: str, ambiguity: str | None = None,
              readings: dict[str, str] | None = None, *, settle_seconds: float = 0.0,
              creating_seconds: float = 0.0, throttle_every: int = 0, fault_every: int = 0,
-             busy_conflicts: bool = False) -> Variant:
+             busy_conflicts: bool = False,
+             searches_wait_for_settling: bool = False) -> Variant:
     return Variant(name, ambiguity, description,
                    Behaviour(readings={**DEFAULT_READINGS, **(readings or {})},
                              settle_seconds=settle_seconds, creating_seconds=creating_seconds,
                              throttle_every=throttle_every, fault_every=fault_every,
-                             busy_conflicts=busy_conflicts))
+                             busy_conflicts=busy_conflicts,
+                             searches_wait_for_settling=searches_wait_for_settling))
 
 
 def _non_default_readings() -> list[tuple[str, str]]:
@@ -197,6 +200,12 @@ VARIANTS: tuple[Variant, ...] = (
     # Well within the embedded target's settle timeout of 10 s; every change waits it out.
     _variant("slow-settle", "a user stays UPDATING for 0.2 s after a change",
              settle_seconds=0.2),
+    # Does a search see a user that is UPDATING? M.SU.7 lets a match be UPDATING, and no
+    # sentence says a search already sees a change that has not settled. The suite searches
+    # only settled users (and SU-RELEASE waits), so a target that does not is conforming.
+    _variant("searches-wait-for-settling", "a user stays UPDATING for 0.2 s after a change, "
+             "and no search matches it meanwhile", settle_seconds=0.2,
+             searches_wait_for_settling=True),
     # M.10's enum has CREATING, which no sentence defines: a user still being created, a
     # transitional status like UPDATING. Requests to it are served meanwhile (it exists).
     _variant("creating-user", "a new user lists as CREATING for 0.3 s after CreateUser, "

@@ -51,6 +51,12 @@ class NeedBroken(Exception):
         self.broken = broken
 
 
+class Unjudgeable(Exception):
+    """The target does not give what a case judges by, with no deviation of its own: an
+    emulator that finds a face in the suite's image of no one, say. The case is "not
+    checked" with this reason, neither passed nor failed."""
+
+
 @overload
 def blocker(needs: Iterable[Need], broken: Mapping[Need, Broken]) -> str | None: ...
 @overload

@@ -342,6 +342,8 @@ class _Phases:
                 return needs.blocker(check.needs, self.ctx.broken, broken.broken)
             except OperationMissing as missing:
                 return verdicts.not_implemented(missing.operation)
+            except needs.Unjudgeable as why:
+                return f"not checked: {why}"
             except Exception as exc:
                 knocked = sorted(c for c, n in ledger.knock_ons.items()
                                  if n > knock_ons.get(c, 0))
@@ -434,14 +436,14 @@ class _Phases:
             self.record(found, "explored", batch.index)
 
 
-# Operations only directed checks send (the state machine never does): a target without
-# them is explored all the same, and only their clauses are "not checked".
-DIRECTED_ONLY = SEARCHES
+# Operations the state machine sends only where the target has them (its search rule):
+# a target without them is explored all the same, and only their clauses are "not checked".
+OPTIONAL_IN_EXPLORATION = SEARCHES
 
 
 def unexplorable(missing: Mapping[str, str]) -> dict[str, str]:
     """The missing operations that keep exploration from running."""
-    return {op: why for op, why in missing.items() if op not in DIRECTED_ONLY}
+    return {op: why for op, why in missing.items() if op not in OPTIONAL_IN_EXPLORATION}
 
 
 def skipped(missing: Mapping[str, str]) -> SuiteErrorRecord:

@@ -22,6 +22,7 @@ from conformance.harness import Harness, RunContext
 from conformance.harness.listings import SetupDeviated
 from conformance.images import synthetic_faces
 from conformance.ledger import Ledger
+from conformance.needs import Unjudgeable
 from conformance.spec import (
     BAD_TOKENS,
     BAD_USER_IDS,
@@ -288,3 +289,50 @@ def test_a_search_may_still_match_a_user_by_faces_it_released_within_the_settle_
     with pytest.raises(Failure) as failed:
         h.search(h.by_image(0), C.SUBI_IMAGE)
     assert failed.value.clause == C.SUBI_IMAGE
+
+
+@pytest.mark.parametrize("confirm_state", [True, False])
+def test_a_search_that_meets_an_unconfirmed_wrong_association_blames_the_association(
+        confirm_state: bool) -> None:
+    # The state machine's searches (confirm_state): the association was answered as made
+    # but never kept; no listing has read it back. The search that finds no one shows the
+    # association's deviation, under AF-ASSOC, once the listings confirm it.
+    h = Harness(emulator_context("assoc-not-persisted"))
+    h.add_user("holder")
+    face = h.index_face(0)
+    h.send_associate(FacesRequest("holder", [face], 0.0))
+    with pytest.raises(Failure) as failed:
+        h.search(h.by_image(0), C.SUBI_IMAGE, confirm_state=confirm_state)
+    assert failed.value.clause == (C.AF_ASSOC if confirm_state else C.SUBI_IMAGE)
+
+
+def test_a_target_that_finds_a_face_in_every_image_is_not_judged_on_one_with_none(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # An emulator whose images are tokens searches by the grey square as by any image:
+    # SUBI-NO-FACE is "not checked" for it, and the face it indexed from it is gone again.
+    for module in ("conformance.emulator.faces", "conformance.emulator.users"):
+        monkeypatch.setattr(f"{module}.shows_face", lambda image: True)
+    h = Harness(emulator_context())
+    h.add_user("holder")
+    h.send_associate(FacesRequest("holder", [h.index_face(0)], 0.0))
+    h.confirm_state(["holder"])
+    with pytest.raises(Unjudgeable, match=r"finds a face in no_face_image\(\)"):
+        h.search_no_face()
+    assert h.ledger.checks[C.SUBI_NO_FACE] == 0
+    h.check_state(None)  # the listings hold no face the model does not know
+
+
+def test_a_search_that_ignores_an_image_with_no_face_fails_subi_no_face() -> None:
+    h = Harness(emulator_context("subi-no-face-matches"))
+    h.add_user("holder")
+    h.send_associate(FacesRequest("holder", [h.index_face(0)], 0.0))
+    h.confirm_state(["holder"])
+    with pytest.raises(Failure) as failed:
+        h.search_no_face()
+    assert failed.value.clause == C.SUBI_NO_FACE
+    # The reference: one call, no IndexFaces, and the clause judged.
+    h = Harness(emulator_context())
+    before = len(h.call_log())
+    h.search_no_face()
+    assert [c["operation"] for c in h.call_log()[before:]] == ["SearchUsersByImage"]
+    assert h.ledger.checks[C.SUBI_NO_FACE] > 0

@@ -51,6 +51,7 @@ DEFAULT_READINGS: Mapping[str, str] = MappingProxyType({
     "AMB-DU-REPLAY-GONE": "first-response",
     "AMB-SU-SELF": "excluded",
     "AMB-SU-ECHO": "echoed",
+    "AMB-SUBI-NO-FACE": "empty",
 })
 
 # Seeded deviations, each breaking one clause in a way emulator authors really do.
@@ -162,6 +163,8 @@ DEVIATIONS: Mapping[str, str] = MappingProxyType({
     "ResourceNotFoundException",
     "search-sees-released-faces": "the searches still count a face for the user that "
     "disassociated it",
+    "subi-no-face-matches": "SearchUsersByImage of an image with no face searches all the "
+    "same: every user holding a face is a match",
 })
 
 
@@ -176,6 +179,10 @@ class Behaviour:
     # While a user is UPDATING (within settle_seconds of a change), refuse the requests
     # AMB-BUSY's reading calls busy with ConflictException, as a live service may.
     busy_conflicts: bool = False
+    # A search matches no user that is still UPDATING: its faces count only once its change
+    # has settled. M.SU.7's UserStatus enum lets a match be UPDATING; no sentence says a
+    # search must already see a change that has not settled.
+    searches_wait_for_settling: bool = False
     deviations: frozenset[str] = frozenset()
     # Fault injection, deterministic: every Nth request (0 = never) is refused before
     # it has any effect, with ThrottlingException (HTTP 400) or InternalServerError (500).

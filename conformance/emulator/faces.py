@@ -20,7 +20,12 @@ from conformance.emulator.errors import (
     ResourceAlreadyExistsException,
     ResourceNotFoundException,
 )
-from conformance.emulator.identity import FACE_BOX, detection_confidence, person_of
+from conformance.emulator.identity import (
+    FACE_BOX,
+    detection_confidence,
+    person_of,
+    shows_face,
+)
 from conformance.emulator.storage import Collection, Face
 
 
@@ -88,7 +93,7 @@ class FaceOperations(OperationsBase):
     def index_faces(self, request: Request) -> Response:
         collection = self._store.collection(request)
         data = self._image(request)
-        if self._deviates("index-nothing"):
+        if self._deviates("index-nothing") or not shows_face(data):
             return {"FaceRecords": [], "FaceModelVersion": FACE_MODEL_VERSION,
                     "UnindexedFaces": []}
         person = person_of(data)

@@ -5,12 +5,19 @@ from __future__ import annotations
 import hashlib
 import math
 
+from conformance.images import NO_FACE_MARK
+
 # Below 100 so that a threshold of 100 refuses even a second image of the same person.
 SAME_PERSON_CONFIDENCE = 99.9
 # Different persons spread over [0, 99) so that every threshold decides something.
 DIFFERENT_PERSON_SPAN = 99.0
 # Every face sits in the same place of its image.
 FACE_BOX = {"Width": 0.5, "Height": 0.6, "Left": 0.25, "Top": 0.2}
+
+
+def shows_face(image: bytes) -> bool:
+    """Whether an image shows a face: every image but the suite's image of no one."""
+    return NO_FACE_MARK not in image
 
 
 def person_of(image: bytes) -> str:

@@ -9,12 +9,17 @@ from conformance.emulator.core import (
     Response,
     operation,
 )
-from conformance.emulator.errors import ConflictException, ResourceNotFoundException
+from conformance.emulator.errors import (
+    ConflictException,
+    InvalidParameterException,
+    ResourceNotFoundException,
+)
 from conformance.emulator.identity import (
     FACE_BOX,
     detection_confidence,
     pair_confidence,
     person_of,
+    shows_face,
 )
 from conformance.emulator.storage import Collection, Face, User
 
@@ -121,8 +126,19 @@ class UserOperations(OperationsBase):
     @operation("SearchUsersByImage")
     def search_users_by_image(self, request: Request) -> Response:
         collection = self._store.collection(request)
-        person = person_of(self._image(request))
+        image = self._image(request)
+        person = person_of(image)
         persons = [person]
+        if not shows_face(image):
+            if self._deviates("subi-no-face-matches"):
+                # Searched all the same, as if the largest face were anyone's.
+                persons = [f.person for f in collection.faces.values() if f.user_id is not None]
+            elif self._reading("AMB-SUBI-NO-FACE") == "invalid-parameter":
+                raise InvalidParameterException("There are no faces in the image. Should be "
+                                                "at least 1.")
+            else:  # M.SUBI.4
+                return {"UserMatches": [], "FaceModelVersion": FACE_MODEL_VERSION,
+                        "UnsearchedFaces": []}
         if self._deviates("subi-ignores-person"):
             # Every user that holds a face matches, whoever the image shows.
             persons = [f.person for f in collection.faces.values() if f.user_id is not None]
@@ -152,6 +168,8 @@ class UserOperations(OperationsBase):
             theirs = [f.person for f in self._faces_searched(collection, user.user_id)]
             if user.user_id == itself or user.deleted_at is not None or not theirs \
                     or not persons:
+                continue
+            if self.behaviour.searches_wait_for_settling and self._settling.updating(user):
                 continue
             similarity = max(pair_confidence(a, b) for a in persons for b in theirs)
             if similarity >= threshold:

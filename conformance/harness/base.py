@@ -83,6 +83,8 @@ class HarnessBase:
         # user -> monotonic time it last released faces by DisassociateFaces: a search may
         # count them for it until the settle timeout has passed (SU-RELEASE).
         self.released_at: dict[str, float] = {}
+        # (user, person) for each face a deleted user held: no search finds the user again.
+        self.deleted_persons: list[tuple[str, int]] = []
         # AssociateFaces tokens already sent with DisassociateFaces (AMB-TOKEN-SCOPE).
         self.cross_tokens: set[str] = set()
         self.closed = False

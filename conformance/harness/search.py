@@ -20,12 +20,15 @@ from conformance import checks
 from conformance.clauses import A, C
 from conformance.driver import Outcome, poll
 from conformance.harness.tokens import TokenOperations
+from conformance.images import NO_FACE_NAME, no_face_image
+from conformance.needs import Unjudgeable
 from conformance.spec import SEARCH_THRESHOLD_DEFAULT
 
 # The most matches a search may ask for (M: MaxUserResults, max 500): the identity checks
 # ask for all, so every user of the person fits.
 ALL_USERS = 500
 NOT_FOUND = "ResourceNotFoundException"
+INVALID_PARAMETER = "InvalidParameterException"
 
 
 @dataclass(frozen=True)
@@ -78,16 +81,25 @@ class SearchOperations(TokenOperations):
                       {"Image": {"Bytes": self.ctx.images.images[person]},
                        "MaxUsers": ALL_USERS, **extra}, frozenset({person}))
 
-    def search(self, search: Search, clause: C) -> list[Match]:
+    def search(self, search: Search, clause: C, *, confirm_state: bool = False) -> list[Match]:
         """Send ``search`` and judge its answer: a refusal is ``clause``'s (the case's);
         the search's own clause (SU-FACE, SU-USER, SUBI-IMAGE) holds it to the identity
-        rule; SU-SHAPE and SU-THRESHOLD judge what every search answers."""
+        rule; SU-SHAPE and SU-THRESHOLD judge what every search answers.
+
+        ``confirm_state``: the model was not read back since its last change (the state
+        machine's steps). A search that disagrees with it may show a wrong association
+        rather than a wrong search, so the listings judge the state first, under the
+        clause of the change at fault; the search is judged against what they confirm."""
         outcome = self.send_search(search)
         self.ledger.check(clause, outcome.ok, f"{search.operation} {self._what(search)} was "
                           f"refused: {outcome.error}: {outcome.message}")
         matches = self._judge_shape(search, outcome)
         self._judge_limits(search, matches)
-        self._judge_identity(search, matches)
+        if confirm_state and not all(ok for ok, _, _ in self._identity(search, matches)):
+            self.check_state(None)
+        self._observe_self(search, matches)
+        for ok, message, explained in self._identity(search, matches):
+            self.ledger.check(search.clause, ok, message, explained)
         return matches
 
     def send_search(self, search: Search) -> Outcome:
@@ -155,48 +167,71 @@ class SearchOperations(TokenOperations):
                               f"{search.operation} {self._what(search)} with MaxUsers "
                               f"{search.max_users} answered {len(matches)} matches")
 
-    def _judge_identity(self, search: Search, matches: list[Match]) -> None:
-        """Every user of the persons searched for is found (when MaxUsers leaves room for
+    def _observe_self(self, search: Search, matches: list[Match]) -> None:
+        """AMB-SU-SELF: is the user searched by among its own matches?"""
+        if search.by_user is None:
+            return
+        if search.by_user in {m.user_id for m in matches}:
+            self.ledger.observe(A.AMB_SU_SELF, "included", f"SearchUsers {self._what(search)}")
+            return
+        # Left out, where MaxUsers left room for it and every other user of the persons,
+        # at a threshold its own faces meet.
+        model = self.model
+        of_person = {u for u in model.users if model.users[u].faces
+                     and model.persons_of(u) & search.persons}
+        room = search.max_users is None or len(of_person) <= search.max_users
+        if search.by_user in of_person and room and \
+                search.threshold <= SEARCH_THRESHOLD_DEFAULT:
+            self.ledger.observe(A.AMB_SU_SELF, "excluded", f"SearchUsers {self._what(search)}")
+
+    def _identity(self, search: Search, matches: list[Match]
+                  ) -> list[tuple[bool, str, frozenset[str]]]:
+        """The identity rule's judgements of an answer, as (holds, why not, explained by).
+
+        Every user of the persons searched for is found (when MaxUsers leaves room for
         them and the threshold is at most the default); none that holds no face, or that
         the collection does not hold (but a user deleted less than the settle timeout
         ago: SU-RELEASE waits for it); users of other persons only below them. A user that
         released faces less than the settle timeout ago may still be matched by them
         (SU-RELEASE allows the searches that long), so it is judged only on being found."""
-        clause = search.clause
         model = self.model
         holders = {u for u in model.users if model.users[u].faces}
         of_person = {u for u in holders if model.persons_of(u) & search.persons}
         found = {m.user_id for m in matches}
-        if search.by_user is not None and search.by_user in found:
-            self.ledger.observe(A.AMB_SU_SELF, "included", f"SearchUsers {self._what(search)}")
-        elif search.by_user is not None and search.by_user in of_person:
-            self.ledger.observe(A.AMB_SU_SELF, "excluded", f"SearchUsers {self._what(search)}")
         expected = of_person - {search.by_user}
         now = time.monotonic()
         lagging = {u for u, at in self.released_at.items()
                    if now - at < self.ctx.settle_timeout}
         strangers = sorted(u for u in found - holders - lagging if u in model.users or
                            now - self.deleted_at.get(u, -math.inf) >= self.ctx.settle_timeout)
-        self.ledger.check(clause, not strangers,
-                          f"{search.operation} {self._what(search)} matched {strangers}, "
-                          "which hold no face of the collection",
-                          self._released_explains(search, strangers))
-        room = search.max_users is None or len(expected) <= search.max_users
-        if room and search.threshold <= SEARCH_THRESHOLD_DEFAULT:
+        judged = [(not strangers, f"{search.operation} {self._what(search)} matched "
+                   f"{strangers}, which hold no face of the collection",
+                   self._released_explains(search, strangers))]
+        # Users of the person outrank every other (the same bytes match best): where
+        # MaxUsers leaves no room for all, the slots it gives go to them (the user searched
+        # by, where AMB-SU-SELF includes it, takes one).
+        slots = len(expected) if search.max_users is None else \
+            search.max_users - (search.by_user in found)
+        if search.threshold <= SEARCH_THRESHOLD_DEFAULT and slots < len(expected):
+            judged.append((len(expected & found) >= slots, f"{search.operation} "
+                           f"{self._what(search)} with MaxUsers {search.max_users} found "
+                           f"{sorted(expected & found)} of {sorted(expected)}, which hold a "
+                           "face of the person searched for",
+                           self._released_explains(search, sorted(expected - found))))
+        elif search.threshold <= SEARCH_THRESHOLD_DEFAULT:
             missed = sorted(expected - found)
-            self.ledger.check(clause, not missed,
-                              f"{search.operation} {self._what(search)} did not find "
-                              f"{missed}, which hold a face of the person searched for",
-                              self._released_explains(search, missed))
+            judged.append((not missed, f"{search.operation} {self._what(search)} did not "
+                           f"find {missed}, which hold a face of the person searched for",
+                           self._released_explains(search, missed)))
         own = [m.similarity for m in matches if m.user_id in of_person
                and m.similarity is not None]
         above = sorted(m.user_id for m in matches if m.user_id in holders - of_person - lagging
                        and m.similarity is not None and own and m.similarity >= min(own))
-        self.ledger.check(clause, not above,
-                          f"{search.operation} {self._what(search)} matched {above}, which "
-                          "hold only faces of other persons, at least as high as a user "
-                          "holding a face of the person searched for",
-                          self._released_explains(search, above))
+        judged.append((not above, f"{search.operation} {self._what(search)} matched "
+                       f"{above}, which hold only faces of other persons, at least as high "
+                       "as a user holding a face of the person searched for",
+                       self._released_explains(search, above)))
+        return judged
 
     def _released_explains(self, search: Search, users: list[str]) -> frozenset[str]:
         """SU-RELEASE, once it has deviated, where ``users`` or the user searched by have
@@ -216,6 +251,54 @@ class SearchOperations(TokenOperations):
         if search.by_user is not None:
             return f"by UserId {search.by_user!r}"
         return f"by FaceId {search.params.get('FaceId')}"
+
+    # --- an image with no face ------------------------------------------------------------
+
+    def search_no_face(self) -> None:
+        """SUBI-NO-FACE: SearchUsersByImage of an image with no face matches no one and
+        names no SearchedFace (M.SUBI.4), or is refused (AMB-SUBI-NO-FACE).
+
+        Only where the target itself sees no face in the image: an emulator's images are
+        tokens (the suite's images of persons are plain squares too), and one that finds a
+        face in every image is not wrong to search by one here. So an answer that searched
+        is judged only once the target's own IndexFaces has found no face in the image;
+        an answer that did not search needs no such call."""
+        image = no_face_image()
+        note = {"image": NO_FACE_NAME}
+        outcome = self.call("SearchUsersByImage", {"Image": {"Bytes": image},
+                                                   "MaxUsers": ALL_USERS}, note=note)
+        what = f"SearchUsersByImage of {NO_FACE_NAME}, in which the target finds no face,"
+        if not outcome.ok:
+            self.ledger.check(C.SUBI_NO_FACE, outcome.error == INVALID_PARAMETER,
+                              f"{what} was refused with {outcome.error}: {outcome.message}")
+            self.ledger.observe(A.AMB_SUBI_NO_FACE, "invalid-parameter", what)
+            return
+        body = checks.check_schema(self.ledger, C.SU_SHAPE, outcome)
+        matches, searched = body.get("UserMatches"), body.get("SearchedFace")
+        if matches or searched is not None:
+            self._sees_no_face(image, note)
+        self.ledger.observe(A.AMB_SUBI_NO_FACE, "empty", what)
+        self.ledger.check(C.SUBI_NO_FACE, not matches, f"{what} matched {matches!r}")
+        self.ledger.check(C.SUBI_NO_FACE, searched is None,
+                          f"{what} answered SearchedFace {searched!r}")
+
+    def _sees_no_face(self, image: bytes, note: dict[str, Any]) -> None:
+        """The target's IndexFaces finds no face in ``image``, or the case is not judged."""
+        indexed = self.call("IndexFaces", {"Image": {"Bytes": image},
+                                           "ExternalImageId": f"i{self.ctx.next_id()}"},
+                            note=note)
+        if not indexed.ok:
+            raise Unjudgeable(f"IndexFaces refused {NO_FACE_NAME}, so whether the target "
+                              f"sees a face in it is unknown ({indexed.error})")
+        records = checks.entries(indexed.body or {}, "FaceRecords")
+        found = [checks.text(face, "FaceId") if isinstance(face := r.get("Face"), dict)
+                 else "" for r in records]
+        if not found:
+            return
+        if any(found):  # not the model's: gone again before any listing meets it
+            self.call("DeleteFaces", {"FaceIds": [f for f in found if f]})
+        raise Unjudgeable(f"the target's IndexFaces finds a face in {NO_FACE_NAME}, a plain "
+                          "grey square: it cannot be shown an image with no face")
 
     # --- what the searches must no longer see -------------------------------------------
 

@@ -101,6 +101,7 @@ class UserOperations(FaceOperations):
                           f"DeleteUser {user_id!r} was refused: {outcome.error}: {outcome.message}")
         body = checks.check_schema(self.ledger, C.SCHEMA, outcome)
         released = self.model.faces_of(user_id)
+        self.deleted_persons += [(user_id, self.model.faces[f].person) for f in released]
         self.model.delete_user(user_id)
         self.deleted_user_ids.append(user_id)
         self.deleted_at[user_id] = time.monotonic()

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from conformance.emulator.behaviour import DEVIATIONS
-from conformance.images import face_image
+from conformance.images import face_image, no_face_image
 
 from .conftest import COLLECTION, Rig, RigFactory, confidence, error_code, person_matching, strip
 from .test_concurrency_and_faults import both_take_one_face
@@ -712,6 +712,15 @@ def _(rig: Rig, deviated: bool) -> None:
     rig.user("b")
     rig.associate("b", [rig.face(person=1)])  # person 1 matches person 0 at 62.508
     assert search_image(rig, 0) == (["a", "b"] if deviated else ["a"])
+
+
+@scenario("subi-no-face-matches")
+def _(rig: Rig, deviated: bool) -> None:
+    with_owned_face(rig, "a")
+    answer = rig.client.search_users_by_image(CollectionId=COLLECTION,
+                                              Image={"Bytes": no_face_image()})
+    assert [m["User"]["UserId"] for m in answer["UserMatches"]] == (["a"] if deviated else [])
+    assert ("SearchedFace" in answer) == deviated
 
 
 @scenario("su-threshold-ignored")

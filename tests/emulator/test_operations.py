@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.images import face_image
+from conformance.images import face_image, no_face_image
 
 from .conftest import COLLECTION, Rig, RigFactory, aws_error, strip
 
@@ -231,6 +231,27 @@ def test_search_users_by_image(rig: Rig) -> None:
     with aws_error("InvalidParameterException"):
         rig.raw.search_users_by_image(CollectionId=COLLECTION, MaxUsers=501,
                                       Image={"Bytes": face_image(0)})
+
+
+def test_an_image_with_no_face_is_indexed_as_none_and_matches_no_one(
+        make_rig: RigFactory) -> None:
+    """M.SUBI.4: no match and no SearchedFace; AMB-SUBI-NO-FACE's other reading refuses."""
+    for reading in ("empty", "invalid-parameter"):
+        rig = make_rig(readings={"AMB-SUBI-NO-FACE": reading})
+        rig.collection()
+        rig.user("me")
+        rig.associate("me", [rig.face(0)])
+        indexed = rig.client.index_faces(CollectionId=COLLECTION,
+                                         Image={"Bytes": no_face_image()})
+        assert indexed["FaceRecords"] == []
+        search = {"CollectionId": COLLECTION, "Image": {"Bytes": no_face_image()}}
+        if reading == "invalid-parameter":
+            with aws_error("InvalidParameterException"):
+                rig.client.search_users_by_image(**search)
+            continue
+        answer = rig.client.search_users_by_image(**search)
+        assert answer["UserMatches"] == []
+        assert "SearchedFace" not in answer
 
 
 def test_page_tokens_fit_the_model_whatever_the_filters(make_rig: RigFactory) -> None:
