@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -336,3 +337,33 @@ def test_a_search_that_ignores_an_image_with_no_face_fails_subi_no_face() -> Non
     h.search_no_face()
     assert [c["operation"] for c in h.call_log()[before:]] == ["SearchUsersByImage"]
     assert h.ledger.checks[C.SUBI_NO_FACE] > 0
+
+
+@pytest.mark.parametrize("threshold", [2.0, 0.0, 100.0, None])
+def test_a_token_reused_with_other_parameters_never_sends_the_same_ones(
+        threshold: float | None) -> None:
+    # At threshold 2, halving and adding one gave 2 again: the "other" request was the
+    # first one, replayed, and the reference showed AMB-TOKEN-MISMATCH "first-response".
+    h = Harness(emulator_context())
+    h.add_user("u")
+    token = h.new_token("first")
+    h.send_associate(FacesRequest("u", [h.index_face(0)], threshold, token))
+    record = next(r for r in h.model.tokens if r.token == token)
+    h.reuse_token(record, change_faces=False, other_face=str(uuid.uuid4()))
+    assert dict(h.ledger.readings[A.AMB_TOKEN_MISMATCH]) == {"exception": 1}
+
+
+def test_an_answer_cached_from_a_request_sent_by_another_path_is_af_token_auto_s() -> None:
+    # A race or a probe sends AssociateFaces itself; a target that answers identical
+    # requests from a cache may give that answer to a later one: with AF-TOKEN-AUTO known,
+    # a knock-on of it, not AF-IGNORE-SAME's finding.
+    ctx = emulator_context("dedupe-without-token")
+    ctx.ledger.found(C.AF_TOKEN_AUTO)
+    h = Harness(ctx)
+    h.add_user("u")
+    face = h.index_face(0)
+    request = FacesRequest("u", [face], 0.0)
+    h.call("AssociateFaces", request.params(h.collection))  # as the race harness does
+    h.model.associate("u", [face])
+    h.send_associate(request)  # the cached answer lists the face again: tolerated
+    assert ctx.ledger.knock_ons[C.AF_TOKEN_AUTO] == 1

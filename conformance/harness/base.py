@@ -8,6 +8,8 @@ it, has the checks judge the answer and applies to the model what they accepted.
 from __future__ import annotations
 
 import itertools
+import json
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,6 +85,10 @@ class HarnessBase:
         # user -> monotonic time it last released faces by DisassociateFaces: a search may
         # count them for it until the settle timeout has passed (SU-RELEASE).
         self.released_at: dict[str, float] = {}
+        # parameters but the token -> every answer they got (``call``); the races send
+        # from several threads.
+        self.earlier_answers: dict[str, list[dict[str, Any]]] = {}
+        self._answers_lock = threading.Lock()
         # (user, person) for each face a deleted user held: no search finds the user again.
         self.deleted_persons: list[tuple[str, int]] = []
         # AssociateFaces tokens already sent with DisassociateFaces (AMB-TOKEN-SCOPE).
@@ -152,9 +158,19 @@ class HarnessBase:
 
     def call(self, operation: str, params: dict[str, Any], *, raw_client: bool = False,
              note: dict[str, Any] | None = None) -> Outcome:
-        """Send one request on this harness's collection (unless ``params`` names another)."""
-        return self.ctx.driver.call(operation, {"CollectionId": self.collection, **params},
-                                    raw_client=raw_client, note=note)
+        """Send one request on this harness's collection (unless ``params`` names another).
+
+        Every answer to AssociateFaces or DisassociateFaces is kept by its parameters but
+        the token, whichever path sent it (a race, a probe): a target that answers an
+        identical request from a cache (AF-TOKEN-AUTO) may give any of them again."""
+        full = {"CollectionId": self.collection, **params}
+        outcome = self.ctx.driver.call(operation, full, raw_client=raw_client, note=note)
+        if operation in _CACHEABLE and outcome.ok:
+            key = answer_key(operation, full)
+            with self._answers_lock:
+                self.earlier_answers[key] = [*self.earlier_answers.get(key, []),
+                                             outcome.body or {}]
+        return outcome
 
     def apply_disassociation(self, user_id: str, released: list[str]) -> None:
         """The faces ``user_id`` released, into the model, and when (``released_at``)."""
@@ -245,6 +261,15 @@ class HarnessBase:
         without = {"CollectionId": self.collection,
                    **{k: v for k, v in params.items() if k != "ClientRequestToken"}}
         self.model.tokens.append(TokenRecord(operation, token, without, body, user_id))
+
+
+_CACHEABLE = frozenset({"AssociateFaces", "DisassociateFaces"})
+
+
+def answer_key(operation: str, params: dict[str, Any]) -> str:
+    """What a cache of identical requests (AF-TOKEN-AUTO) would key on: all but the token."""
+    return json.dumps([operation, {k: v for k, v in params.items()
+                                   if k != "ClientRequestToken"}], sort_keys=True)
 
 
 def ids(items: list[dict[str, Any]], key: str) -> list[str]:

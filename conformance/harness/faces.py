@@ -7,7 +7,6 @@ the model exactly what the verdict accepted.
 from __future__ import annotations
 
 import dataclasses
-import json
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -17,7 +16,7 @@ from conformance.checks import FacesRequest
 from conformance.clauses import A, C
 from conformance.driver import Outcome
 from conformance.errors import Failure
-from conformance.harness.base import ids
+from conformance.harness.base import answer_key, ids
 from conformance.harness.observe import Observing
 from conformance.spec import USER_FACE_CAP, InvalidCase
 
@@ -29,9 +28,6 @@ class FaceOperations(Observing):
         super().__init__(*args, **kwargs)
         # Token-less AssociateFaces requests that changed something, for AF-TOKEN-AUTO.
         self.untokened: list[FacesRequest] = []
-        # Responses by request (token left out): a server that deduplicates by parameters
-        # (AF-TOKEN-AUTO) answers an identical later request with the earlier body.
-        self.untokened_answers: dict[str, dict[str, Any]] = {}
 
     def send_associate(self, request: FacesRequest, *, retry: bool = True
                        ) -> checks.AssociateVerdict:
@@ -107,11 +103,9 @@ class FaceOperations(Observing):
         """
         if not outcome.ok:
             return False
-        params = dataclasses.replace(request, token=None).params(self.collection)
-        key = json.dumps([outcome.operation, params], sort_keys=True)
-        earlier = self.untokened_answers.get(key)
-        self.untokened_answers[key] = outcome.body or {}
-        return earlier is not None and checks.same_response(earlier, outcome.body or {})
+        # Every answer before this one (``call`` keeps them, this one last).
+        earlier = self.earlier_answers.get(answer_key(outcome.operation, outcome.params), [])
+        return any(checks.same_response(e, outcome.body or {}) for e in earlier[:-1])
 
     def judged(self, stale: bool, judge: Callable[[], Verdict]) -> Verdict:
         """Judge an answer; one that repeats the earlier answer to an identical request and

@@ -97,6 +97,10 @@ class SearchOperations(TokenOperations):
         self._judge_limits(search, matches)
         if confirm_state and not all(ok for ok, _, _ in self._identity(search, matches)):
             self.check_state(None)
+            # The listings read only some users' faces: those the answer is about, too.
+            involved = {m.user_id for m in matches} | {
+                u for u in self.model.users if self.model.persons_of(u) & search.persons}
+            self.confirm_state(sorted(involved & set(self.model.users)))
         self._observe_self(search, matches)
         for ok, message, explained in self._identity(search, matches):
             self.ledger.check(search.clause, ok, message, explained)
@@ -138,10 +142,23 @@ class SearchOperations(TokenOperations):
         self.ledger.check(C.SU_SHAPE, not unsettled,
                           f"{search.operation} {self._what(search)}: the matched users "
                           f"{unsettled} hold a face but show UserStatus "
-                          f"{[m.status for m in matches if m.user_id in unsettled]}")
+                          f"{[m.status for m in matches if m.user_id in unsettled]}",
+                          self._status_explained(unsettled))
         if search.operation == "SearchUsers":
             self._judge_echo(search, body)
         return matches
+
+    def _status_explained(self, users: list[str]) -> frozenset[str]:
+        """A holder's wrong status in a match is a known deviation's where one made that
+        state: the status clauses, what the model was told explains the user, and
+        DU-RELEASE for an id created again after a DeleteUser that left its faces owned
+        (the new user, CREATED, holds them)."""
+        explained: set[str] = set(frozenset({C.AF_STATUS, C.CU_CREATED}) & self.ledger.known)
+        for user_id in users:
+            explained |= self.model.explained_by(user_id)
+            if user_id in self.deleted_user_ids and C.DU_RELEASE in self.ledger.known:
+                explained.add(C.DU_RELEASE)
+        return frozenset(explained)
 
     def _judge_echo(self, search: Search, body: dict[str, Any]) -> None:
         """AMB-SU-ECHO: SearchedFace.FaceId or SearchedUser.UserId, where given, is what
@@ -174,13 +191,12 @@ class SearchOperations(TokenOperations):
         if search.by_user in {m.user_id for m in matches}:
             self.ledger.observe(A.AMB_SU_SELF, "included", f"SearchUsers {self._what(search)}")
             return
-        # Left out, where MaxUsers left room for it and every other user of the persons,
-        # at a threshold its own faces meet.
+        # Left out of an answer not cut at MaxUsers, at a threshold its own faces meet.
         model = self.model
         of_person = {u for u in model.users if model.users[u].faces
                      and model.persons_of(u) & search.persons}
-        room = search.max_users is None or len(of_person) <= search.max_users
-        if search.by_user in of_person and room and \
+        cut = search.max_users is not None and len(matches) >= search.max_users
+        if search.by_user in of_person and not cut and \
                 search.threshold <= SEARCH_THRESHOLD_DEFAULT:
             self.ledger.observe(A.AMB_SU_SELF, "excluded", f"SearchUsers {self._what(search)}")
 
@@ -207,11 +223,15 @@ class SearchOperations(TokenOperations):
         judged = [(not strangers, f"{search.operation} {self._what(search)} matched "
                    f"{strangers}, which hold no face of the collection",
                    self._released_explains(search, strangers))]
-        # Users of the person outrank every other (the same bytes match best): where
-        # MaxUsers leaves no room for all, the slots it gives go to them (the user searched
-        # by, where AMB-SU-SELF includes it, takes one).
-        slots = len(expected) if search.max_users is None else \
-            search.max_users - (search.by_user in found)
+        # Users of the person outrank every other (the same bytes match best): where an
+        # answer is cut at MaxUsers, its slots go to them, but for the user searched by
+        # (where AMB-SU-SELF includes it) and users SU-RELEASE lets lag behind.
+        excused = lagging | {u for u in found if u not in model.users
+                             and now - self.deleted_at.get(u, -math.inf)
+                             < self.ctx.settle_timeout}
+        cut = search.max_users is not None and len(matches) >= search.max_users
+        slots = (search.max_users - (search.by_user in found) - len(found & excused - expected)
+                 if cut and search.max_users is not None else len(expected))
         if search.threshold <= SEARCH_THRESHOLD_DEFAULT and slots < len(expected):
             judged.append((len(expected & found) >= slots, f"{search.operation} "
                            f"{self._what(search)} with MaxUsers {search.max_users} found "
@@ -290,7 +310,8 @@ class SearchOperations(TokenOperations):
         if not indexed.ok:
             raise Unjudgeable(f"IndexFaces refused {NO_FACE_NAME}, so whether the target "
                               f"sees a face in it is unknown ({indexed.error})")
-        records = checks.entries(indexed.body or {}, "FaceRecords")
+        records = checks.entries(checks.check_schema(self.ledger, C.SCHEMA, indexed),
+                                 "FaceRecords")
         found = [checks.text(face, "FaceId") if isinstance(face := r.get("Face"), dict)
                  else "" for r in records]
         if not found:

@@ -62,7 +62,8 @@ class TokenOperations(UserOperations):
             params["FaceIds"] = [other_face]
         else:
             threshold = float(params.get("UserMatchThreshold", DEFAULT_USER_MATCH_THRESHOLD))
-            params["UserMatchThreshold"] = threshold / 2 + 1
+            # Another threshold, always: t / 2 + 1 is t itself at 2, a replay and no mismatch.
+            params["UserMatchThreshold"] = threshold / 2 + 1 if threshold != 2 else 3.0
         self.confirm_state(touched)
         outcome = self.call(record.operation, {**params, "ClientRequestToken": record.token})
         knock_ons = self.ledger.knock_ons[clause]
