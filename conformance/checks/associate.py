@@ -288,9 +288,14 @@ def _check_predictions(ledger: Ledger, model: CollectionModel, request: FacesReq
             ledger.check(C.AF_THRESHOLD, abs(now - known.exact) < CONFIDENCE_MARGIN,
                          f"face {first} was refused for {request.user_id!r} with Confidence "
                          f"{known.exact}, and now with Confidence {now} against the same faces")
+        # Learned from an acceptance with the threshold omitted, on a target whose default
+        # is known to be wrong: the match was never at 75, and this is that deviation's.
+        by_default = frozenset({C.AF_THRESHOLD_DEFAULT}) & ledger.known if (
+            known is not None and known.exact is None
+            and known.at_least == DEFAULT_USER_MATCH_THRESHOLD) else frozenset()
         ledger.check(clause, taken,
                      f"face {first} matched {request.user_id!r} earlier ({known}) so it must be "
-                     f"accepted at threshold {threshold}, but was not")
+                     f"accepted at threshold {threshold}, but was not", by_default)
     elif prediction is False:
         ledger.check(clause, not taken,
                      f"face {first} was refused for {request.user_id!r} with Confidence "
