@@ -85,9 +85,9 @@ class HarnessBase:
         # user -> monotonic time it last released faces by DisassociateFaces: a search may
         # count them for it until the settle timeout has passed (SU-RELEASE).
         self.released_at: dict[str, float] = {}
-        # parameters but the token -> every answer they got (``call``); the races send
-        # from several threads.
-        self.earlier_answers: dict[str, list[dict[str, Any]]] = {}
+        # parameters but the token -> every answer they got (``call``), and whether a race
+        # sent it; the races send from several threads.
+        self.earlier_answers: dict[str, list[tuple[dict[str, Any], bool]]] = {}
         self._answers_lock = threading.Lock()
         # (user, person) for each face a deleted user held: no search finds the user again.
         self.deleted_persons: list[tuple[str, int]] = []
@@ -167,9 +167,10 @@ class HarnessBase:
         outcome = self.ctx.driver.call(operation, full, raw_client=raw_client, note=note)
         if operation in _CACHEABLE and outcome.ok:
             key = answer_key(operation, full)
+            raced = bool(note and "concurrent_group" in note)
             with self._answers_lock:
                 self.earlier_answers[key] = [*self.earlier_answers.get(key, []),
-                                             outcome.body or {}]
+                                             (outcome.body or {}, raced)]
         return outcome
 
     def apply_disassociation(self, user_id: str, released: list[str]) -> None:
