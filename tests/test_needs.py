@@ -62,6 +62,7 @@ def test_the_cases_issue_18_names_need_no_face() -> None:
         assert all(Need.FACE not in n for n in cases.values()), (clause, cases)
     assert Need.FACE not in needs[(C.DEL_FACES, "a FaceId not in the collection")]
     assert Need.FACE not in needs[(C.AF_TOKEN_MISMATCH, "other FaceIds")]
+    assert not needs[(C.SUBI_NO_FACE, "an image in which IndexFaces finds no face")]
     assert Need.FACE in needs[(C.AF_ASSOC, "an unowned face")]
 
 
