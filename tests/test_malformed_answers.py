@@ -45,6 +45,10 @@ MEMBERS: dict[str, tuple[str, ...]] = {
                        "Confidence", "Reasons", "UserStatus"),
     "DisassociateFaces": ("DisassociatedFaces", "UnsuccessfulFaceDisassociations", "FaceId",
                           "UserId", "Reasons", "UserStatus"),
+    "SearchUsers": ("UserMatches", "User", "UserId", "Similarity", "UserStatus",
+                    "SearchedFace", "SearchedUser", "FaceId"),
+    "SearchUsersByImage": ("UserMatches", "User", "UserId", "Similarity", "UserStatus",
+                           "SearchedFace"),
 }
 OPERATIONS = tuple(MEMBERS)
 DROPPED = object()
@@ -198,3 +202,21 @@ def test_no_malformed_answer_is_an_internal_error(
           f"{[e.message for e in result.errors]}, {result.duration_seconds} s")
     assert substitution.seen >= (nth or 1), f"the run answered {operation} too few times"
     judged(result)
+
+
+@pytest.mark.slow
+def test_a_match_that_names_no_user_is_one_finding_of_the_answer_shape(
+        server: EmulatorServer) -> None:
+    # Every SearchUsersByImage match without its User: the answer's shape is wrong, once;
+    # the users those matches hide are not also "not found" under the identity rule.
+    substitution = Substitution("SearchUsersByImage", Malformed(
+        "User dropped", change=replace_member("User", DROPPED)), None)
+    server.reset()
+    with FaultProxy(server.url, FaultRates(), substitute=substitution) as proxy:
+        result = run_suite(Target(name="endpoint", kind="endpoint", endpoint_url=proxy.url,
+                                  settle_timeout=1.0), profile=PROFILE.name, seed=0,
+                           shrink=False)
+    judged(result)
+    assert substitution.sent > 0
+    assert [f.clause for f in result.findings] == ["SU-SHAPE"]
+    assert "names no User.UserId" in result.findings[0].message

@@ -66,3 +66,22 @@ def test_only_the_searches_may_be_optional(tmp_path: Path) -> None:
     path.write_text('[targets.a]\nkind = "embedded"\noptional_operations = ["ListFaces"]\n')
     with pytest.raises(ConfigError, match="only the searches may be optional"):
         load_targets(path)
+
+
+@pytest.mark.slow
+def test_a_target_with_one_search_is_judged_by_it_wherever_a_case_allows() -> None:
+    # SearchUsersByImage alone: the cases that need SearchUsers are "not checked", each
+    # naming it; SUBI's clauses and the unknown-collection case are judged by the one it has.
+    behaviour = Behaviour(readings=dict(DEFAULT_READINGS),
+                          missing_operations=frozenset({"SearchUsers"}))
+    target = dataclasses.replace(BUILTIN_EMBEDDED, name="image-search-only",
+                                 behaviour=behaviour, optional_operations=SEARCHES)
+    result = run_suite(target, profile="dev", seed=0)
+    assert result.verdict == "conforms" and not result.errors
+    cases = {(c.clause, case): outcome for c in result.clauses
+             for case, outcome in c.cases.items()}
+    assert cases[(C.SU_NOT_FOUND, "an unknown collection")] == "passed"
+    assert cases[(C.SUBI_IMAGE, "an image of a person a user holds")] == "passed"
+    unchecked = {key for key, outcome in cases.items() if outcome != "passed"}
+    assert unchecked and {clause for clause, _ in unchecked} <= SEARCH_CLAUSES
+    assert all(cases[key] == "not checked: SearchUsers not implemented" for key in unchecked)

@@ -102,8 +102,10 @@ class SearchOperations(TokenOperations):
                 u for u in self.model.users if self.model.persons_of(u) & search.persons}
             self.confirm_state(sorted(involved & set(self.model.users)))
         self._observe_self(search, matches)
+        # A match naming no user is SU-SHAPE's; a user it hides is not missed twice.
+        hidden = frozenset({C.SU_SHAPE}) if not all(m.user_id for m in matches) else frozenset()
         for ok, message, explained in self._identity(search, matches):
-            self.ledger.check(search.clause, ok, message, explained)
+            self.ledger.check(search.clause, ok, message, explained | hidden)
         return matches
 
     def send_search(self, search: Search) -> Outcome:
@@ -123,11 +125,17 @@ class SearchOperations(TokenOperations):
             found = entry.get("User")
             user: dict[str, Any] = found if isinstance(found, dict) else {}
             similarity = entry.get("Similarity")
-            matches.append(Match(str(user.get("UserId")),
+            user_id = user.get("UserId")
+            matches.append(Match(user_id if isinstance(user_id, str) else "",
                                  float(similarity) if isinstance(similarity, int | float)
                                  and not isinstance(similarity, bool) else None,
                                  user.get("UserStatus")))
-        named = [m.user_id for m in matches]
+        # "An array of user objects that have matched": a match must name its user.
+        every_entry = not isinstance(raw, list) or len(entries) == len(raw)
+        self.ledger.check(C.SU_SHAPE, every_entry and all(m.user_id for m in matches),
+                          f"{search.operation} {self._what(search)} answered UserMatches "
+                          f"{raw!r:.300}, with a match that names no User.UserId")
+        named = [m.user_id for m in matches if m.user_id]
         twice = sorted({u for u in named if named.count(u) > 1})
         self.ledger.check(C.SU_SHAPE, not twice,
                           f"{search.operation} {self._what(search)} matched users {twice} "
@@ -213,7 +221,7 @@ class SearchOperations(TokenOperations):
         model = self.model
         holders = {u for u in model.users if model.users[u].faces}
         of_person = {u for u in holders if model.persons_of(u) & search.persons}
-        found = {m.user_id for m in matches}
+        found = {m.user_id for m in matches if m.user_id}
         expected = of_person - {search.by_user}
         now = time.monotonic()
         lagging = {u for u, at in self.released_at.items()
@@ -294,7 +302,9 @@ class SearchOperations(TokenOperations):
             self.ledger.observe(A.AMB_SUBI_NO_FACE, "invalid-parameter", what)
             return
         body = checks.check_schema(self.ledger, C.SU_SHAPE, outcome)
-        matches, searched = body.get("UserMatches"), body.get("SearchedFace")
+        # UserMatches not a list is SU-SHAPE's (the schema's), not a match.
+        raw, searched = body.get("UserMatches"), body.get("SearchedFace")
+        matches = raw if isinstance(raw, list) else []
         if matches or searched is not None:
             self._sees_no_face(image, note)
         self.ledger.observe(A.AMB_SUBI_NO_FACE, "empty", what)
