@@ -85,3 +85,7 @@ def test_a_target_with_one_search_is_judged_by_it_wherever_a_case_allows() -> No
     unchecked = {key for key, outcome in cases.items() if outcome != "passed"}
     assert unchecked and {clause for clause, _ in unchecked} <= SEARCH_CLAUSES
     assert all(cases[key] == "not checked: SearchUsers not implemented" for key in unchecked)
+    # The directed checks found SearchUsers missing before exploration: the state machine
+    # searched by image all the same.
+    assert result.hard_states.get("searched", 0) > 0
+    assert result.examples > 0
