@@ -11,7 +11,8 @@ Run on demand; it prints figures and never passes or fails. Four parts:
 (c) the ``ci`` profile's wall time with 1 and 2 workers (``run_suite(workers=N)``),
     seed 0 (skipped with ``--quick``);
 (d) from the self-test: the median and worst seconds, and calls, of each mutant's whole
-    run (no shrinking), each mutant in its own process;
+    run (no shrinking), each mutant in its own process, profile ``ci`` (``dev`` with
+    ``--quick``);
 (e) what a failing run costs next to a passing one (issue 19: at most 1.5 times, in calls
     and in seconds): the never-settling mutant and the slowest other mutant of (d), each
     run whole with the ``ci`` profile and the bench's seed, divided by the reference's run
@@ -513,9 +514,10 @@ def run_bench(*, repeat: int = 3, seed: int = SEED, examples: int | None = None,
     if mutants is not None and not mutants:
         result.mutants = {"status": "skipped"}
     else:
+        mutant_profile = "dev" if quick else "ci"
         progress(f"self-test: {len(mutants) if mutants is not None else 'all'} mutants, "
-                 "profile ci, whole runs, 1 job")
-        result.mutants = {"status": "measured", **run_mutants(mutants)}
+                 f"profile {mutant_profile}, whole runs, 1 job")
+        result.mutants = {"status": "measured", **run_mutants(mutants, mutant_profile)}
     if quick:
         result.failing = {"status": "skipped (--quick)"}
     else:
@@ -557,8 +559,9 @@ def table_lines(result: BenchResult) -> list[str]:
                   f"{r['examples']} test cases, {r['verdict']}" for r in result.ci["runs"]]
     else:
         lines.append(f"  {result.ci.get('status')}")
-    lines += ["", "(d) self-test: each mutant's whole run (profile ci, no shrinking)"]
     mu = result.mutants
+    lines += ["", "(d) self-test: each mutant's whole run (profile "
+              f"{mu.get('profile', 'ci')}, no shrinking)"]
     if mu.get("status") == "measured":
         lines.append(f"  {mu['caught']}/{mu['mutants']} caught; seconds median "
                      f"{mu['median_seconds']}, worst {mu['worst_seconds']} ({mu['worst']}); "

@@ -313,7 +313,8 @@ def _bench_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore
                     "the ci profile by workers; seconds and calls of each mutant's run, and what a "
                     "failing run costs next to a passing one.")
     bench.add_argument("--quick", action="store_true",
-                       help="skip the ci profile timings (workers, failing runs)")
+                       help="skip the ci profile timings (workers, failing runs) and "
+                            "time the mutants under dev")
     bench.add_argument("--full", action="store_true",
                        help="time every mutant of the catalogue, not a handful")
     bench.add_argument("--mutants", nargs="*", metavar="NAME",
