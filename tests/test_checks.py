@@ -20,6 +20,7 @@ from conformance.checks import (
     check_repeats,
     check_schema,
     check_validation_error,
+    finite,
     judge_associate,
     judge_delete_faces,
     judge_disassociate,
@@ -1219,3 +1220,9 @@ def test_associate_with_repeats_rejected_is_done_with(ledger: Ledger,
                                       "InvalidParameterException"))
     assert verdict == AssociateVerdict([], {}, rejected=True)
     assert "AF-ASSOC" not in ledger.checks
+
+
+def test_a_number_is_read_only_where_a_float_holds_it() -> None:
+    # A JSON integer too large for a float would raise OverflowError in float().
+    assert [finite(v) for v in (3, 2.5, 10**400, float("inf"), float("nan"), True, "7",
+                                None)] == [3.0, 2.5, None, None, None, None, None, None]

@@ -7,6 +7,7 @@ members of the wrong type as absent, here, rather than trip over them.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from conformance.clauses import A, C
@@ -40,6 +41,18 @@ def entries(body: dict[str, Any], key: str) -> list[dict[str, Any]]:
     """The objects of the list ``body[key]``; none when it is not a list."""
     items = body.get(key)
     return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+
+
+def finite(value: object) -> float | None:
+    """``value`` as a float if it is a JSON number a float holds (not a bool, not an
+    integer too large for one, not infinite), else None (the schema's finding)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def text(entry: dict[str, Any], key: str) -> str:

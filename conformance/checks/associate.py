@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.checks.answers import check_refused, check_schema
+from conformance.checks.answers import check_refused, check_schema, finite
 from conformance.checks.faces import (
     FacesRequest,
     accept_busy,
@@ -250,7 +250,7 @@ def _check_low_match(ledger: Ledger, model: CollectionModel, request: FacesReque
         ledger.observe(A.AMB_CONF_ROUNDING, "rounded",
                        f"face {face_id} refused at threshold {threshold} with Confidence "
                        f"{confidence}")
-    return float(confidence)
+    return finite(confidence)
 
 
 def _check_predictions(ledger: Ledger, model: CollectionModel, request: FacesRequest,

@@ -93,19 +93,18 @@ class SearchOperations(TokenOperations):
         outcome = self.send_search(search)
         self.ledger.check(clause, outcome.ok, f"{search.operation} {self._what(search)} was "
                           f"refused: {outcome.error}: {outcome.message}")
-        matches = self._judge_shape(search, outcome)
+        matches, hides = self._judge_shape(search, outcome)
         self._judge_limits(search, matches)
-        if confirm_state and not all(ok for ok, _, _ in self._identity(search, matches)):
+        if confirm_state and not all(ok for ok, _, _ in self._identity(search, matches, hides)):
             self.check_state(None)
             # The listings read only some users' faces: those the answer is about, too.
             involved = {m.user_id for m in matches} | {
                 u for u in self.model.users if self.model.persons_of(u) & search.persons}
             self.confirm_state(sorted(involved & set(self.model.users)))
-        self._observe_self(search, matches)
-        # A match naming no user is SU-SHAPE's; a user it hides is not missed twice.
-        hidden = frozenset({C.SU_SHAPE}) if not all(m.user_id for m in matches) else frozenset()
-        for ok, message, explained in self._identity(search, matches):
-            self.ledger.check(search.clause, ok, message, explained | hidden)
+        if not hides:  # the user searched by may be behind a match that names no one
+            self._observe_self(search, matches)
+        for ok, message, explained in self._identity(search, matches, hides):
+            self.ledger.check(search.clause, ok, message, explained)
         return matches
 
     def send_search(self, search: Search) -> Outcome:
@@ -116,7 +115,10 @@ class SearchOperations(TokenOperations):
 
     # --- judging an answer -------------------------------------------------------------
 
-    def _judge_shape(self, search: Search, outcome: Outcome) -> list[Match]:
+    def _judge_shape(self, search: Search, outcome: Outcome) -> tuple[list[Match], bool]:
+        """The answer's matches, and whether its UserMatches may hide a user (it is not a
+        list, or holds a match that names no user): SU-SHAPE's, which explains a user
+        the answer does not find."""
         body = checks.check_schema(self.ledger, C.SU_SHAPE, outcome)
         raw = body.get("UserMatches")
         entries = [e for e in raw if isinstance(e, dict)] if isinstance(raw, list) else []
@@ -127,12 +129,11 @@ class SearchOperations(TokenOperations):
             similarity = entry.get("Similarity")
             user_id = user.get("UserId")
             matches.append(Match(user_id if isinstance(user_id, str) else "",
-                                 float(similarity) if isinstance(similarity, int | float)
-                                 and not isinstance(similarity, bool) else None,
-                                 user.get("UserStatus")))
-        # "An array of user objects that have matched": a match must name its user.
-        every_entry = not isinstance(raw, list) or len(entries) == len(raw)
-        self.ledger.check(C.SU_SHAPE, every_entry and all(m.user_id for m in matches),
+                                 checks.finite(similarity), user.get("UserStatus")))
+        # "returns an array of UserID that match" (M.SU.1, M.SUBI.1): each names its user.
+        hides = (raw is not None and not isinstance(raw, list)) or len(entries) < len(
+            raw or []) or not all(m.user_id for m in matches)
+        self.ledger.check(C.SU_SHAPE, not isinstance(raw, list) or not hides,
                           f"{search.operation} {self._what(search)} answered UserMatches "
                           f"{raw!r:.300}, with a match that names no User.UserId")
         named = [m.user_id for m in matches if m.user_id]
@@ -154,7 +155,7 @@ class SearchOperations(TokenOperations):
                           self._status_explained(unsettled))
         if search.operation == "SearchUsers":
             self._judge_echo(search, body)
-        return matches
+        return matches, hides
 
     def _status_explained(self, users: list[str]) -> frozenset[str]:
         """A holder's wrong status in a match is a known deviation's where one made that
@@ -208,7 +209,7 @@ class SearchOperations(TokenOperations):
                 search.threshold <= SEARCH_THRESHOLD_DEFAULT:
             self.ledger.observe(A.AMB_SU_SELF, "excluded", f"SearchUsers {self._what(search)}")
 
-    def _identity(self, search: Search, matches: list[Match]
+    def _identity(self, search: Search, matches: list[Match], hides: bool = False
                   ) -> list[tuple[bool, str, frozenset[str]]]:
         """The identity rule's judgements of an answer, as (holds, why not, explained by).
 
@@ -231,6 +232,8 @@ class SearchOperations(TokenOperations):
         judged = [(not strangers, f"{search.operation} {self._what(search)} matched "
                    f"{strangers}, which hold no face of the collection",
                    self._released_explains(search, strangers))]
+        # A user not found may be behind a match that names no one: SU-SHAPE's.
+        hidden = frozenset({C.SU_SHAPE} & self.ledger.known) if hides else frozenset()
         # Users of the person outrank every other (the same bytes match best): where an
         # answer is cut at MaxUsers, its slots go to them, but for the user searched by
         # (where AMB-SU-SELF includes it) and users SU-RELEASE lets lag behind.
@@ -245,12 +248,12 @@ class SearchOperations(TokenOperations):
                            f"{self._what(search)} with MaxUsers {search.max_users} found "
                            f"{sorted(expected & found)} of {sorted(expected)}, which hold a "
                            "face of the person searched for",
-                           self._released_explains(search, sorted(expected - found))))
+                           self._released_explains(search, sorted(expected - found)) | hidden))
         elif search.threshold <= SEARCH_THRESHOLD_DEFAULT:
             missed = sorted(expected - found)
             judged.append((not missed, f"{search.operation} {self._what(search)} did not "
                            f"find {missed}, which hold a face of the person searched for",
-                           self._released_explains(search, missed)))
+                           self._released_explains(search, missed) | hidden))
         own = [m.similarity for m in matches if m.user_id in of_person
                and m.similarity is not None]
         above = sorted(m.user_id for m in matches if m.user_id in holders - of_person - lagging
@@ -353,7 +356,7 @@ class SearchOperations(TokenOperations):
             self.ledger.check(C.SU_RELEASE, outcome.ok, f"{search.operation} "
                               f"{self._what(search)} was refused: {outcome.error}: "
                               f"{outcome.message}")
-            seen.append(self._judge_shape(search, outcome))
+            seen.append(self._judge_shape(search, outcome)[0])
             return user_id not in {m.user_id for m in seen[-1]}
 
         timeout = (0.0 if C.SU_RELEASE in self.ledger.known or explained
