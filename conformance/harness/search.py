@@ -130,12 +130,14 @@ class SearchOperations(TokenOperations):
             user_id = user.get("UserId")
             matches.append(Match(user_id if isinstance(user_id, str) else "",
                                  checks.finite(similarity), user.get("UserStatus")))
-        # "returns an array of UserID that match" (M.SU.1, M.SUBI.1): each names its user.
-        hides = (raw is not None and not isinstance(raw, list)) or len(entries) < len(
-            raw or []) or not all(m.user_id for m in matches)
-        self.ledger.check(C.SU_SHAPE, not isinstance(raw, list) or not hides,
-                          f"{search.operation} {self._what(search)} answered UserMatches "
-                          f"{raw!r:.300}, with a match that names no User.UserId")
+        if isinstance(raw, list):
+            # "returns an array of UserID that match" (M.SU.1, M.SUBI.1): each names its user.
+            hides = len(entries) < len(raw) or not all(m.user_id for m in matches)
+            self.ledger.check(C.SU_SHAPE, not hides,
+                              f"{search.operation} {self._what(search)} answered UserMatches "
+                              f"{raw!r:.300}, with a match that names no User.UserId")
+        else:
+            hides = raw is not None  # not a list: the schema's finding
         named = [m.user_id for m in matches if m.user_id]
         twice = sorted({u for u in named if named.count(u) > 1})
         self.ledger.check(C.SU_SHAPE, not twice,
@@ -209,7 +211,7 @@ class SearchOperations(TokenOperations):
                 search.threshold <= SEARCH_THRESHOLD_DEFAULT:
             self.ledger.observe(A.AMB_SU_SELF, "excluded", f"SearchUsers {self._what(search)}")
 
-    def _identity(self, search: Search, matches: list[Match], hides: bool = False
+    def _identity(self, search: Search, matches: list[Match], hides: bool
                   ) -> list[tuple[bool, str, frozenset[str]]]:
         """The identity rule's judgements of an answer, as (holds, why not, explained by).
 
